@@ -1,0 +1,293 @@
+"""The answer pipeline shared by the CLI, the UI and the evaluation harness.
+
+question → checks → retrieval (with the previous turn for follow-ups) → answerability gate →
+prompt with numbered slides → streamed model reply → sentence-to-slide citations → checks after
+the model (leaked instructions, unsupported answers, the model's own refusal) → ``Answer``.
+
+``Assistant.ask`` yields events as they happen, so the sources can be shown before the first
+token and the reply streamed as it is decoded; the last event carries the finished ``Answer``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+
+from assistant import prompts
+from assistant.config import Settings
+from assistant.embed import Embedder, SentenceTransformerEmbedder
+from assistant.errors import BadQuestion
+from assistant.generate import Generator, Message, make_generator
+from assistant.index import Index, load_or_build, tokenize
+from assistant.models import embedder_spec
+from assistant.retrieve import Retrieval, Retriever
+from assistant.support import best_support, snippet, split_sentences, strip_markers
+
+log = logging.getLogger(__name__)
+
+GATE = 0.30  # answerability below this is refused before the model (calibrated: README, "Refusal gate")
+REFUSAL = "That is not in the slides."
+_MODEL_REFUSAL = re.compile(r"(slides|context|sources?|material)\s+(do(es)?\s+not|don't|doesn't)\s+(cover|contain|mention)", re.I)
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|so|what about|how about|why|how come|what else|and why|is that|are they|does it|do they)\b"
+    r"|\b(it|its|that|this|those|these|they|them|their|he|she|the same|one)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One finished exchange, kept so that follow-up questions can use it."""
+
+    question: str
+    answer: str
+    query: str = ""  # the retrieval query that answered it
+
+
+@dataclass
+class Citation:
+    id: str
+    title: str
+    deck: str
+    slide: int
+    snippet: str
+    marker: int  # the slide's position in the sources panel, shown as [n] in the answer
+
+
+@dataclass
+class Answer:
+    """Everything about one answer; ``to_dict`` is the JSON the CLI prints and the harness stores."""
+
+    question: str
+    answer: str = ""
+    refused: bool = False
+    refusal_reason: str = ""  # "gate", "model", "unsupported", "leak" or "" when answered
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[dict] = field(default_factory=list)
+    sentences: list[dict] = field(default_factory=list)  # {"text", "source" (slide id or None), "support"}
+    timings: dict[str, float | None] = field(default_factory=dict)
+    model: str = ""
+    query: str = ""
+    answerability: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SourcesEvent:
+    retrieval: Retrieval
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    answer: Answer
+
+
+Event = SourcesEvent | TokenEvent | DoneEvent
+
+
+def clean_question(raw: object, limit: int) -> str:
+    """The question as usable text, or ``BadQuestion`` saying what is wrong with it."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if not isinstance(raw, str):
+        raise BadQuestion("Please type your question as text.")
+    text = "".join(ch for ch in raw if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = " ".join(text.split())
+    if not text:
+        raise BadQuestion("Please type a question about the course slides.")
+    if text.count("\ufffd") > max(3, len(text) // 10):
+        raise BadQuestion("That question looks like binary data, not text; please type it again.")
+    if len(text) > limit:
+        raise BadQuestion(
+            f"Your question is {len(text):,} characters long; the limit is {limit:,}. "
+            "Please ask about one thing at a time, in a sentence or two."
+        )
+    return text
+
+
+def is_follow_up(question: str) -> bool:
+    """Elliptical or anaphoric questions ("what about MAE?", "why is that?") need the previous turn."""
+    return bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 2
+
+
+def build_messages(question: str, retrieval: Retrieval, history: Sequence[Turn]) -> list[Message]:
+    """System prompt, the last exchange (for follow-ups), then the numbered slides and the question."""
+    messages: list[Message] = [{"role": "system", "content": prompts.load("answer_system")}]
+    for turn in list(history)[-1:]:
+        messages.append({"role": "user", "content": turn.question})
+        messages.append({"role": "assistant", "content": strip_markers(turn.answer)})
+    blocks = []
+    for n, hit in enumerate(retrieval.hits, start=1):
+        c = hit.chunk
+        blocks.append(f"[{n}] {c.title} ({c.deck_title}, slide {c.slide})\n{c.text.strip() or '(no text on this slide)'}")
+    content = "Slides:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+    messages.append({"role": "user", "content": content})
+    return messages
+
+
+def leaks_instructions(answer: str, system_prompt: str, window: int = 8) -> bool:
+    """True when the answer repeats any ``window`` consecutive words of the system prompt."""
+    words = re.findall(r"[a-z0-9']+", system_prompt.lower())
+    answer_text = " ".join(re.findall(r"[a-z0-9']+", answer.lower()))
+    return any(" ".join(words[i : i + window]) in answer_text for i in range(len(words) - window + 1))
+
+
+def refusal_text(retrieval: Retrieval) -> str:
+    closest = ", ".join(f'"{h.chunk.title}" (slide {h.chunk.slide})' for h in retrieval.hits[:3])
+    return f"{REFUSAL} The closest slides are {closest}." if closest else REFUSAL
+
+
+class Assistant:
+    """Holds the index, the embedder and the chat models of one process; thread-safe for the UI."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        index: Index | None = None,
+        generator: Generator | None = None,
+        retrieval_mode: str = "hybrid",
+        gate: float = GATE,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder or SentenceTransformerEmbedder(
+            embedder_spec(settings.embedder), settings.cache_dir, settings.threads
+        )
+        self.index = index or load_or_build(settings.corpus_dir, settings.index_dir, self.embedder)
+        self.retriever = Retriever(self.index, self.embedder, retrieval_mode)
+        self.gate = gate
+        self._generators: dict[str, Generator] = {}
+        if generator is not None:
+            self._generators[generator.name] = generator
+            self._default = generator.name
+        else:
+            self._default = settings.model if settings.engine == "transformers" else ""
+        self._lock = threading.Lock()
+
+    def generator(self, model: str | None = None) -> Generator:
+        key = model or self._default
+        with self._lock:
+            if key not in self._generators:
+                gen = make_generator(self.settings, key or None)
+                self._generators[gen.name if not key else key] = gen
+                if not self._default:
+                    self._default = key = gen.name
+            return self._generators[key]
+
+    def warm(self, model: str | None = None) -> None:
+        """Load the models now, so the first student does not pay for it."""
+        self.retriever.search("warm up", 1)
+        gen = self.generator(model)
+        if hasattr(gen, "load"):
+            gen.load()
+
+    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[Retrieval, str]:
+        """Retrieval for ``question``; a follow-up is searched together with the previous question."""
+        k = self.settings.top_k
+        alone = self.retriever.search(question, k)
+        if history and is_follow_up(question):
+            previous = history[-1].query or history[-1].question
+            query = f"{previous} {question}"
+            joined = self.retriever.search(query, k)
+            # subtle: a follow-up that names its own topic ("what about MAE?") is best served by the
+            # joined query only when it does not lose the new topic's own best slide.
+            if alone.hits and joined.hits and alone.answerability > joined.answerability + 0.15:
+                return alone, question
+            return joined, query
+        return alone, question
+
+    def ask(self, question: object, history: Sequence[Turn] = (), model: str | None = None) -> Iterator[Event]:
+        """Answer ``question``; yields the sources, then the reply in pieces, then the ``Answer``."""
+        start = time.perf_counter()
+        text = clean_question(question, self.settings.max_question_chars)
+        retrieval, query = self.retrieve(text, history)
+        gen = None if retrieval.answerability < self.gate else self.generator(model)
+        result = Answer(
+            question=text,
+            query=query,
+            retrieved=[h.to_dict() for h in retrieval.hits],
+            answerability=round(retrieval.answerability, 4),
+            model=gen.name if gen else "",
+        )
+        result.timings["retrieval_s"] = round(retrieval.seconds, 4)
+        yield SourcesEvent(retrieval)
+        if gen is None:
+            result.answer, result.refused, result.refusal_reason = refusal_text(retrieval), True, "gate"
+            result.timings.update(ttft_s=None, total_s=round(time.perf_counter() - start, 4))
+            yield TokenEvent(result.answer)
+            yield DoneEvent(result)
+            return
+        messages = build_messages(text, retrieval, history)
+        pieces: list[str] = []
+        for piece in gen.stream(messages, self.settings.max_new_tokens):
+            if not pieces:
+                result.timings["ttft_s"] = round(time.perf_counter() - start, 4)
+            pieces.append(piece)
+            yield TokenEvent(piece)
+        raw = "".join(pieces).strip()
+        self._finish(result, raw, retrieval, messages[0]["content"])
+        result.timings["total_s"] = round(time.perf_counter() - start, 4)
+        yield DoneEvent(result)
+
+    def answer(self, question: object, history: Sequence[Turn] = (), model: str | None = None) -> Answer:
+        """``ask`` without streaming: the finished ``Answer``."""
+        for event in self.ask(question, history, model):
+            if isinstance(event, DoneEvent):
+                return event.answer
+        raise AssertionError("ask() ended without an answer")
+
+    def _finish(self, result: Answer, raw: str, retrieval: Retrieval, system_prompt: str) -> None:
+        """Cite each sentence, then decide whether the reply stands as an answer."""
+        if leaks_instructions(raw, system_prompt):
+            result.answer, result.refused, result.refusal_reason = REFUSAL + " I can only help with the course slides.", True, "leak"
+            return
+        if not raw or _MODEL_REFUSAL.search(raw):
+            result.answer, result.refused, result.refusal_reason = refusal_text(retrieval), True, "model"
+            return
+        sentences = split_sentences(raw)
+        slide_texts = [h.chunk.search_text for h in retrieval.hits]
+        vectors = self.embedder.embed([strip_markers(s) for s in sentences] + slide_texts)
+        sentence_vectors, slide_vectors = vectors[: len(sentences)], vectors[len(sentences) :]
+        cited: dict[str, Citation] = {}
+        for sentence, vector in zip(sentences, sentence_vectors):
+            support = best_support(sentence, vector, slide_texts, slide_vectors)
+            source_id = None
+            if support.source is not None:
+                chunk = retrieval.hits[support.source].chunk
+                source_id = chunk.slide_id
+                if source_id not in cited:
+                    cited[source_id] = Citation(
+                        chunk.slide_id, chunk.title, chunk.deck_title, chunk.slide,
+                        snippet(sentence, chunk.text), marker=support.source + 1,
+                    )
+            result.sentences.append({"text": strip_markers(sentence), "source": source_id, "support": round(support.score, 4)})
+        result.citations = list(cited.values())
+        if sentences and not cited:
+            # Nothing the model said can be traced to a slide: it answered from its own knowledge.
+            result.answer, result.refused, result.refusal_reason = refusal_text(retrieval), True, "unsupported"
+            result.sentences = []
+            return
+        result.answer = render(result)
+
+
+def render(result: Answer) -> str:
+    """The answer text with our own ``[n]`` markers after each supported sentence."""
+    markers = {c.id: c.marker for c in result.citations}
+    parts = []
+    for sentence in result.sentences:
+        mark = f" [{markers[sentence['source']]}]" if sentence["source"] in markers else ""
+        parts.append(sentence["text"] + mark)
+    return " ".join(parts)

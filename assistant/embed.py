@@ -1,0 +1,62 @@
+"""Embedders: the ``Embedder`` protocol and its sentence-transformers implementation.
+
+Vectors are L2-normalised so that FAISS inner product is cosine similarity. The model is
+loaded from the installed package on first use, never from a hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from assistant.models import EmbedderSpec, embedder_folder, set_offline
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    key: str
+    dim: int
+
+    def embed(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        """Normalised float32 vectors, one row per text."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    """A packaged sentence-transformers model; thread-safe, loaded lazily once."""
+
+    def __init__(self, spec: EmbedderSpec, cache_dir: Path, threads: int = 2) -> None:
+        self.key = spec.key
+        self.dim = spec.dim
+        self._spec = spec
+        self._cache_dir = cache_dir
+        self._threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                set_offline()
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                torch.set_num_threads(self._threads)
+                folder = embedder_folder(self._spec, self._cache_dir)
+                log.info("loading embedder %s", self._spec.title)
+                self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        return self._model
+
+    def embed(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
