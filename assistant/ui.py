@@ -1,0 +1,255 @@
+"""The browser UI: a gradio Blocks app over ``Assistant.ask``, and ``serve`` behind ``assistant chat``.
+
+The chat handler is a plain generator (``chat_handler``) so tests can drive it without a browser;
+``create_app`` only wires it to components, and ``serve`` adds the policy around the server (local
+only unless ``--allow-remote``, optional password, models loaded before the first student).
+
+Everything a user or a slide supplies is escaped before it reaches the page: the chatbot renders
+markdown and the sources panel is HTML, and neither may turn a question into markup or script.
+gradio is imported inside functions so that ``import assistant.ui`` stays cheap for the CLI.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from assistant.answer import Answer, Assistant, DoneEvent, SourcesEvent, TokenEvent, Turn
+from assistant.config import Settings
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from assistant.retrieve import Retrieval
+
+log = logging.getLogger(__name__)
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+EXAMPLES = [
+    "When and where is midterm 2?",
+    "What is the difference between domain adaptation and domain generalization?",
+    "How does adversarial training work?",
+    "Why do we use batch normalization?",
+]
+GENERIC_ERROR = "Sorry, something went wrong while answering. Please ask again; if it keeps happening, tell the course staff."
+SOURCES_EMPTY = '<div class="src-empty">The slides behind each answer appear here, numbered like the [n] markers in it.</div>'
+SLIDE_CHARS = 300  # enough of a slide to recognise it; the full slide is one click away in the deck
+SOURCES_CSS = """
+.src-head { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
+.src-empty { color: var(--body-text-color-subdued); padding: 8px; }
+.src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
+.src.cited { border-color: #16a34a; background: rgba(22, 163, 74, 0.07); }
+.src-title { font-weight: 600; }
+.src-where { font-size: 0.85em; color: var(--body-text-color-subdued); }
+.src-text { font-size: 0.85em; white-space: pre-wrap; margin-top: 4px; }
+.src-badge { font-size: 0.8em; font-weight: 600; color: #15803d; margin-left: 6px; }
+.src-snippet { font-size: 0.85em; margin-top: 4px; font-style: italic; }
+"""
+Chat = list[dict[str, Any]]  # gradio "messages": [{"role": "user" | "assistant", "content": str}]
+
+
+def text(value: object) -> str:
+    """``value`` as inert text for markdown or HTML: no tags, and no ``${}``/backticks for gradio's templates."""
+    escaped = html.escape(str(value), quote=False)  # text nodes only; never put into attributes
+    return escaped.replace("$", "&#36;").replace("{", "&#123;").replace("}", "&#125;").replace("`", "&#96;")
+
+
+def _trim(value: str, limit: int) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def sources_html(question: str, retrieval: Retrieval, answer: Answer | None = None) -> str:
+    """The numbered slides given to the model; once answered, the cited ones marked with their support."""
+    cited = {c.id: c for c in answer.citations} if answer else {}
+    parts = [f'<div class="src-head">Slides found for “{text(_trim(question, 120))}”</div>']
+    for n, hit in enumerate(retrieval.hits, start=1):
+        c = hit.chunk
+        citation = cited.get(c.slide_id)
+        badge = '<span class="src-badge">✅ cited</span>' if citation else ""
+        support = f'<div class="src-snippet">Supports: “{text(citation.snippet)}”</div>' if citation else ""
+        parts.append(
+            f'<div class="src{" cited" if citation else ""}">'
+            f'<div><span class="src-title">[{n}] {text(c.title)}</span>{badge}</div>'
+            f'<div class="src-where">{text(c.deck_title)}, slide {int(c.slide)}</div>'
+            f'<div class="src-text">{text(_trim(c.text, SLIDE_CHARS)) or "(no text on this slide)"}</div>{support}</div>'
+        )
+    if not retrieval.hits:
+        parts.append('<div class="src-empty">No slides matched this question.</div>')
+    return "".join(parts)
+
+
+def _plain(content: object) -> str:
+    """A chat message's text, whether gradio sends a string or a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(_plain(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("content") or "")
+    return ""
+
+
+def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tuple[Chat, str, list[Turn]]]]:
+    """The chat event as a plain generator, so it is tested exactly as the browser runs it."""
+
+    def respond(
+        message: str, history_state: list[Turn] | None, model: str | None, chat: Chat | None = None
+    ) -> Iterator[tuple[Chat, str, list[Turn]]]:
+        """Stream one answer: (chat messages, sources panel HTML, turns for follow-ups) per update."""
+        turns = list(history_state or [])
+        messages: Chat = [{"role": m.get("role", "assistant"), "content": _plain(m.get("content"))} for m in chat or []]
+        question = message if isinstance(message, str) else ""
+        if question.strip():
+            messages.append({"role": "user", "content": text(_trim(question, limit + 1))})
+        reply: dict[str, Any] = {"role": "assistant", "content": "⏳ Reading the slides…"}
+        messages.append(reply)
+        sources = SOURCES_EMPTY
+        yield messages, sources, turns
+        retrieval = None
+        streamed = ""
+        try:
+            for event in assistant.ask(message, history=turns, model=model or None):
+                if isinstance(event, SourcesEvent):
+                    retrieval = event.retrieval
+                    sources = sources_html(question, retrieval)
+                    reply["content"] = "⏳ Writing the answer…"
+                elif isinstance(event, TokenEvent):
+                    streamed += event.text
+                    reply["content"] = text(streamed)
+                elif isinstance(event, DoneEvent):
+                    done = event.answer
+                    reply["content"] = text(done.answer)
+                    if retrieval is not None:
+                        sources = sources_html(question, retrieval, done)
+                    turns = [*turns, Turn(done.question, done.answer, done.query)]
+                yield messages, sources, turns
+        except AssistantError as err:
+            reply["content"] = f"⚠️ {text(err)}"
+            yield messages, sources, turns
+        except Exception:  # noqa: BLE001 - a bug: keep the traceback in the log, not on the page
+            log.exception("answering %r failed", _trim(question, 200))
+            reply["content"] = f"⚠️ {GENERIC_ERROR}"
+            yield messages, sources, turns
+
+    return respond
+
+
+def _chat_tab(assistant: Assistant, settings: Settings) -> None:
+    """The Chat tab. Other tabs (e.g. Practice) go in their own ``_*_tab`` function in ``create_app``."""
+    import gradio as gr
+
+    from assistant.models import CHAT_MODELS
+
+    models = list(CHAT_MODELS)
+    if settings.model not in models:
+        models.append(settings.model)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=360):
+            chatbot = gr.Chatbot(
+                label="Study assistant", height=520, sanitize_html=True, render_markdown=True,
+                feedback_options=None, buttons=["copy"], elem_id="chatbot",
+                placeholder="Ask about the course slides. Answers cite slides as [n]; see the sources on the right.",
+            )
+            with gr.Row():
+                box = gr.Textbox(
+                    show_label=False, placeholder="Ask a question about the course…", scale=5,
+                    max_lines=6, elem_id="question", autofocus=True,
+                )
+                send = gr.Button("Send", variant="primary", scale=1, min_width=90, elem_id="send")
+            with gr.Row():
+                model = gr.Dropdown(
+                    models, value=settings.model, label="Model", scale=3,
+                    interactive=settings.engine == "transformers",
+                    info="qwen2.5-coder-0.5b answers faster; 1.5b grounds its answers better",
+                )
+                new_chat = gr.Button("New chat", scale=1, min_width=90, elem_id="new-chat")
+            gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
+        with gr.Column(scale=2, min_width=300):
+            gr.Markdown("### Sources")
+            sources = gr.HTML(SOURCES_EMPTY, css_template=SOURCES_CSS, js_on_load=None, elem_id="sources", padding=True)
+    turns = gr.State([])
+    # The question moves to a hidden box and the visible one clears at once, so a student can type the
+    # next question while this one streams; "ask" reads the hidden box, so API clients see one text input.
+    pending = gr.Textbox(visible=False)
+    respond = chat_handler(assistant, settings.max_question_chars)
+    gr.on(
+        [box.submit, send.click], lambda q: ("", q), inputs=[box], outputs=[box, pending],
+        queue=False, api_visibility="private",
+    ).then(
+        respond, inputs=[pending, turns, model, chatbot], outputs=[chatbot, sources, turns],
+        api_name="ask", show_progress="full",
+    )
+    new_chat.click(
+        lambda: ([], SOURCES_EMPTY, [], ""), outputs=[chatbot, sources, turns, box],
+        queue=False, api_visibility="private",
+    )
+
+
+def create_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
+    """The Blocks app; separate from ``serve`` so tests launch it on their own port."""
+    from assistant.models import set_offline
+
+    set_offline()  # before gradio is imported: no analytics or update checks from an offline app
+    import gradio as gr
+
+    with gr.Blocks(title="Study assistant") as demo:
+        gr.Markdown("## Study assistant\nAnswers come only from the course slides, with the slides they cite.")
+        with gr.Tab("Chat"):
+            _chat_tab(assistant, settings)
+
+        def answer_json(question: str, model: str = "") -> dict:
+            """One whole answer as JSON (``Answer.to_dict``), without streaming; for scripts and load tests."""
+            try:
+                return assistant.answer(question, model=model or None).to_dict()
+            except AssistantError as err:
+                raise gr.Error(str(err)) from None
+
+        gr.api(answer_json, api_name="answer_json")
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
+    return demo
+
+
+def launch_options() -> dict[str, Any]:
+    """``launch`` arguments shared by ``serve`` and the tests: no Node server, no monitoring, no saved runs."""
+    return {"ssr_mode": False, "enable_monitoring": False, "run_history": False, "quiet": True}
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``USER:PASS`` as gradio's credentials tuple; None when no password is wanted."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise AssistantError("--auth (or $ASSISTANT_AUTH) must look like USER:PASS, both non-empty")
+    return user, password
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, share_ok: bool = False) -> int:
+    """Load the models, then serve the UI until Ctrl-C; refuses non-local interfaces without ``--allow-remote``."""
+    credentials = parse_auth(auth or os.environ.get("ASSISTANT_AUTH"))
+    remote = host not in LOCAL_HOSTS
+    if remote and not share_ok:
+        raise AssistantError(
+            f"--host {host} would let other machines use the assistant; pass --allow-remote to confirm "
+            "(and --auth USER:PASS to require a password)"
+        )
+    if remote and credentials is None:
+        log.warning("serving on %s without a password: anyone who can reach port %d can use it (see --auth)", host, port)
+    print("Loading models… the first start prepares them once", flush=True)
+    assistant = Assistant(settings)
+    assistant.warm()  # before the port opens, so no student waits on a half-loaded server
+    demo = create_app(assistant, settings)
+    try:
+        _, url, _ = demo.launch(
+            server_name=host, server_port=port, auth=credentials, prevent_thread_lock=True, **launch_options()
+        )
+    except OSError as err:
+        raise AssistantError(f"cannot serve on {host}:{port} ({err}); pass another --port") from None
+    print(f"Study assistant ready at {url}  (Ctrl-C to stop)", flush=True)
+    demo.block_thread()
+    return 0

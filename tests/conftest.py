@@ -1,0 +1,71 @@
+"""Shared fixtures: the real packaged embedder, the real index of the shipped deck, real settings.
+
+Real-model tests are the product's tests, so they run by default. Each heavy object is built once
+per session; tests that change files work on copies in ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.models import set_offline
+
+ROOT = Path(__file__).resolve().parent.parent
+DECK = ROOT / "corpus" / "cs182-lecture24-midterm2-review.md"
+
+set_offline()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings.from_env(corpus_dir=ROOT / "corpus", index_dir=ROOT / "index", cache_dir=ROOT / ".cache" / "models")
+
+
+@pytest.fixture(scope="session")
+def embedder(settings: Settings):
+    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.models import embedder_spec
+
+    return SentenceTransformerEmbedder(embedder_spec(settings.embedder), settings.cache_dir, settings.threads)
+
+
+@pytest.fixture(scope="session")
+def shipped_index(settings: Settings, embedder):
+    """The committed index, loaded as the app loads it (rebuilt only if it is stale)."""
+    from assistant.index import load_or_build
+
+    return load_or_build(settings.corpus_dir, settings.index_dir, embedder)
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped corpus."""
+    target = tmp_path / "corpus"
+    target.mkdir()
+    shutil.copy(DECK, target / DECK.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def assistant_fast(settings: Settings, embedder, shipped_index):
+    """The real pipeline with the fast packaged model (0.5B) and short replies, for end-to-end tests."""
+    from dataclasses import replace
+
+    from assistant.answer import Assistant
+
+    fast = replace(settings, model="qwen2.5-coder-0.5b", max_new_tokens=80)
+    return Assistant(fast, embedder=embedder, index=shipped_index)
+
+
+@pytest.fixture(scope="session")
+def assistant_default(settings: Settings, embedder, shipped_index):
+    """The real pipeline with the default model (1.5B), as students get it."""
+    from dataclasses import replace
+
+    from assistant.answer import Assistant
+
+    return Assistant(replace(settings, max_new_tokens=80), embedder=embedder, index=shipped_index)
