@@ -74,6 +74,7 @@ class Answer:
     model: str = ""
     query: str = ""
     answerability: float = 0.0
+    model_reply: str = ""  # the model's own words before citation and checks, for staff review
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -122,16 +123,16 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 2
 
 
-def build_messages(question: str, retrieval: Retrieval, history: Sequence[Turn]) -> list[Message]:
+def build_messages(question: str, retrieval: Retrieval, history: Sequence[Turn], context_k: int = 3) -> list[Message]:
     """System prompt, the last exchange (for follow-ups), then the numbered slides and the question."""
     messages: list[Message] = [{"role": "system", "content": prompts.load("answer_system")}]
     for turn in list(history)[-1:]:
         messages.append({"role": "user", "content": turn.question})
         messages.append({"role": "assistant", "content": strip_markers(turn.answer)})
     blocks = []
-    for n, hit in enumerate(retrieval.hits, start=1):
+    for n, hit in enumerate(retrieval.hits[:context_k], start=1):
         c = hit.chunk
-        blocks.append(f"[{n}] {c.title} ({c.deck_title}, slide {c.slide})\n{c.text.strip() or '(no text on this slide)'}")
+        blocks.append(f"[{n}] {c.title}\n{c.text.strip() or '(no text on this slide)'}")
     content = "Slides:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
     messages.append({"role": "user", "content": content})
     return messages
@@ -176,6 +177,15 @@ class Assistant:
         else:
             self._default = settings.model if settings.engine == "transformers" else ""
         self._lock = threading.Lock()
+
+    def variant(self, settings: Settings | None = None, retrieval_mode: str = "hybrid") -> Assistant:
+        """Another pipeline over the same loaded index, embedder and models (for baselines)."""
+        other = Assistant(
+            settings or self.settings, embedder=self.embedder, index=self.index, retrieval_mode=retrieval_mode,
+            gate=self.gate,
+        )
+        other._generators, other._default, other._lock = self._generators, self._default, self._lock
+        return other
 
     def generator(self, model: str | None = None) -> Generator:
         key = model or self._default
@@ -230,7 +240,7 @@ class Assistant:
             yield TokenEvent(result.answer)
             yield DoneEvent(result)
             return
-        messages = build_messages(text, retrieval, history)
+        messages = build_messages(text, retrieval, history, self.settings.context_k)
         pieces: list[str] = []
         for piece in gen.stream(messages, self.settings.max_new_tokens):
             if not pieces:
@@ -238,6 +248,7 @@ class Assistant:
             pieces.append(piece)
             yield TokenEvent(piece)
         raw = "".join(pieces).strip()
+        result.model_reply = raw
         self._finish(result, raw, retrieval, messages[0]["content"])
         result.timings["total_s"] = round(time.perf_counter() - start, 4)
         yield DoneEvent(result)
@@ -258,7 +269,8 @@ class Assistant:
             result.answer, result.refused, result.refusal_reason = refusal_text(retrieval), True, "model"
             return
         sentences = split_sentences(raw)
-        slide_texts = [h.chunk.search_text for h in retrieval.hits]
+        context = retrieval.hits[: self.settings.context_k]
+        slide_texts = [h.chunk.search_text for h in context]
         vectors = self.embedder.embed([strip_markers(s) for s in sentences] + slide_texts)
         sentence_vectors, slide_vectors = vectors[: len(sentences)], vectors[len(sentences) :]
         cited: dict[str, Citation] = {}
@@ -266,7 +278,7 @@ class Assistant:
             support = best_support(sentence, vector, slide_texts, slide_vectors)
             source_id = None
             if support.source is not None:
-                chunk = retrieval.hits[support.source].chunk
+                chunk = context[support.source].chunk
                 source_id = chunk.slide_id
                 if source_id not in cited:
                     cited[source_id] = Citation(

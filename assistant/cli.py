@@ -157,6 +157,30 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant import evaluate
+    from assistant.config import project_root
+    from assistant.report import fmt, write_report
+
+    settings = _settings(args)
+    out = args.out or project_root() / "eval" / "reports" / "latest"
+    variants = list(evaluate.BASELINES) if args.baseline == "all" else [args.baseline or ""]
+    if args.with_default and "" not in variants:
+        variants.insert(0, "")
+    base = None
+    for variant in variants:
+        config = evaluate.EvalConfig(args.qa, out, settings.model, variant, args.limit)
+        if base is None:
+            base = evaluate.make_assistant(settings, "")
+        summary = evaluate.run(settings, config, base, _bar(f"eval {config.variant}", "question"))
+        for problem in summary["problems"]:
+            print(f"warning: {problem}", file=sys.stderr)
+        keys = ("hit@1", "hit@5", "mrr", "fact_recall", "grounding", "refusal_accuracy", "false_refusal_rate")
+        print(f"{config.variant}: " + ", ".join(f"{k} {fmt(summary.get(k))}" for k in keys))
+    print(f"report: {write_report(out)}")
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.ui import serve
 
@@ -197,6 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help=models_help)
     p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+
+    p = command("eval", cmd_eval, "run the staff Q/A set through the pipeline and write a report")
+    p.add_argument("--qa", type=Path, default=Path(__file__).resolve().parent.parent / "eval" / "qa.jsonl",
+                   help="Q/A file, one JSON object a line (default: eval/qa.jsonl)")
+    p.add_argument("--out", type=Path, default=None, help="report folder (default: eval/reports/latest)")
+    p.add_argument("--model", default=None, help=models_help)
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p.add_argument("--baseline", choices=["closed-book", "dense", "bm25", "all"], default=None,
+                   help="run a baseline instead of the product pipeline ('all': every baseline)")
+    p.add_argument("--with-default", action="store_true", help="also run the product pipeline with --baseline")
+    p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
 
     p = command("chat", cmd_chat, "start the chat UI in the browser")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: this machine only)")

@@ -45,9 +45,12 @@ class Settings:
     engine: str = "transformers"  # or "llamacpp" / "openai"
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "default"
-    top_k: int = 4  # slides shown and given to the model
+    top_k: int = 4  # slides shown in the sources panel
+    context_k: int = 3  # of those, slides given to the model: prefill time grows with every slide
     max_new_tokens: int = 200  # answers are short; bounds a rambling model
     max_question_chars: int = 2000
+    prompt_lookup: int = 10  # draft tokens copied from the prompt per step; 0 turns it off
+    cache_prefix: bool = True  # reuse the system prompt's KV cache across questions
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     concurrency: int = 1  # answers generated at once; one keeps a 2-core machine responsive
     max_queue: int = 64  # students waiting beyond this get a "busy, try again" message

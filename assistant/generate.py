@@ -44,6 +44,7 @@ class TransformersGenerator:
         self._prepare = prepare
         self._model = None
         self._tokenizer = None
+        self._prefixes: dict[str, tuple] = {}  # system prompt -> (token ids, KV cache), see cache_prefix()
         self._load_lock = threading.Lock()
         # subtle: two generations at once on 2 cores are each more than twice as slow; the queue in
         # front of the UI is where students wait, so one model runs one generation at a time.
@@ -84,6 +85,42 @@ class TransformersGenerator:
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
 
+    def _generation_extras(self, input_ids) -> dict:
+        """Decoding options: a copy of the cached system-prompt prefix, and prompt-lookup drafts."""
+        import copy
+
+        extra: dict = {}
+        if self._settings.prompt_lookup > 0:
+            # Answers quote the slides, so n-grams from the prompt are good free drafts.
+            extra["prompt_lookup_num_tokens"] = self._settings.prompt_lookup
+        for prefix_ids, cache in list(self._prefixes.values()):
+            n = prefix_ids.shape[-1]
+            if input_ids.shape[-1] > n and bool((input_ids[0, :n] == prefix_ids[0]).all()):
+                # subtle: generate() mutates the cache it is given, so each call gets its own copy.
+                extra["cache"] = copy.deepcopy(cache)
+                break
+        return extra
+
+    def cache_prefix(self, system_prompt: str) -> None:
+        """Run the fixed system prompt once and keep its KV cache for every later question."""
+        self.load()
+        if not self._settings.cache_prefix or system_prompt in self._prefixes or len(self._prefixes) >= 8:
+            return
+        import torch
+        from transformers import DynamicCache
+
+        probe = [{"role": "system", "content": system_prompt}, {"role": "user", "content": "\x00"}]
+        full = self._tokenizer.apply_chat_template(probe, add_generation_prompt=False, tokenize=False)
+        prefix_text = full[: full.index("\x00")]
+        # Stop before the user turn's own tokens so a prefix always ends on the same token boundary.
+        prefix_text = prefix_text[: prefix_text.rindex("<|im_start|>")]
+        ids = self._tokenizer(prefix_text, return_tensors="pt")["input_ids"]
+        cache = DynamicCache(config=self._model.config)
+        with torch.inference_mode():
+            self._model(input_ids=ids, cache=cache, use_cache=True)
+        self._prefixes[system_prompt] = (ids, cache)
+        log.info("cached the %d-token system prompt prefix", ids.shape[-1])
+
     def stream(self, messages: list[Message], max_new_tokens: int = 200) -> Iterator[str]:
         self.load()
         import torch
@@ -95,7 +132,10 @@ class TransformersGenerator:
             def __call__(self, input_ids, scores, **kwargs):  # noqa: ARG002
                 return cancelled.is_set()
 
+        if messages and messages[0]["role"] == "system":
+            self.cache_prefix(messages[0]["content"])
         inputs = self.prompt_ids(messages)
+        extra = self._generation_extras(inputs["input_ids"])
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
         failure: list[BaseException] = []
 
@@ -110,6 +150,7 @@ class TransformersGenerator:
                         pad_token_id=self._tokenizer.eos_token_id,
                         streamer=streamer,
                         stopping_criteria=StoppingCriteriaList([_Cancel()]),
+                        **extra,
                     )
             except BaseException as err:  # noqa: BLE001 - reported to the consumer below
                 failure.append(err)
@@ -135,10 +176,10 @@ class TransformersGenerator:
 class OpenAIGenerator:
     """Any OpenAI-compatible chat server, streamed over server-sent events with the standard library."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.base_url = settings.openai_base_url.rstrip("/")
-        self.model = settings.openai_model
-        self.name = f"openai:{self.model}"
+    def __init__(self, base_url: str, model: str = "default", name: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.name = name or f"openai:{model}"
 
     def stream(self, messages: list[Message], max_new_tokens: int = 200) -> Iterator[str]:
         body = json.dumps(
@@ -172,7 +213,7 @@ def make_generator(settings: Settings, model_key: str | None = None, prepare: bo
     if settings.engine == "transformers":
         return TransformersGenerator(settings, model_key, prepare)
     if settings.engine == "openai":
-        return OpenAIGenerator(settings)
+        return OpenAIGenerator(settings.openai_base_url, settings.openai_model)
     if settings.engine == "llamacpp":
         from assistant.llamacpp import LlamaCppGenerator
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.index import tokenize
+from assistant.metrics import split_sentences as _split
 
 SUPPORTED = 0.45  # calibrated on answer sentences from the eval set (see README, "Grounding")
 _NUMBER = re.compile(r"\d+(?:[.:]\d+)?%?")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
-_ABBREV = re.compile(r"\b(e\.g|i\.e|et al|vs|etc|cf|Fig|fig|approx)\.", re.IGNORECASE)
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*-])|\n+")
+_MARKER_AFTER_STOP = re.compile(r"([.!?])\s*((?:\[\d{1,2}\]\s*)+)")
 
 
 @dataclass(frozen=True)
@@ -31,16 +31,15 @@ class Support:
     dense: float
 
 
+def _marker_before_stop(match: re.Match) -> str:
+    markers_text = match.group(2)
+    return f" {markers_text.strip()}{match.group(1)}{chr(10) if chr(10) in markers_text else ' '}"
+
+
 def split_sentences(text: str) -> list[str]:
-    """Answer text to sentences, keeping abbreviations and decimals whole; list bullets are sentences."""
-    protected = _ABBREV.sub(lambda m: m.group(0).replace(".", "\x00"), text)
-    pieces = [p.replace("\x00", ".").strip() for p in _SPLIT.split(protected)]
-    out = []
-    for piece in pieces:
-        piece = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", piece).strip()
-        if len(re.sub(r"\W", "", piece)) >= 2:
-            out.append(piece)
-    return out
+    """Answer text to sentences; a ``[n]`` marker written after the full stop stays with its sentence."""
+    moved = _MARKER_AFTER_STOP.sub(_marker_before_stop, text)
+    return _split(moved)
 
 
 def markers(sentence: str) -> set[int]:

@@ -35,8 +35,12 @@ EXAMPLES = [
     "How does adversarial training work?",
     "Why do we use batch normalization?",
 ]
-GENERIC_ERROR = "Sorry, something went wrong while answering. Please ask again; if it keeps happening, tell the course staff."
-SOURCES_EMPTY = '<div class="src-empty">The slides behind each answer appear here, numbered like the [n] markers in it.</div>'
+GENERIC_ERROR = (
+    "Sorry, something went wrong while answering. Please ask again; if it keeps happening, tell the course staff."
+)
+SOURCES_EMPTY = (
+    '<div class="src-empty">The slides behind each answer appear here, numbered like the [n] markers in it.</div>'
+)
 SLIDE_CHARS = 300  # enough of a slide to recognise it; the full slide is one click away in the deck
 SOURCES_CSS = """
 .src-head { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
@@ -76,7 +80,8 @@ def sources_html(question: str, retrieval: Retrieval, answer: Answer | None = No
             f'<div class="src{" cited" if citation else ""}">'
             f'<div><span class="src-title">[{n}] {text(c.title)}</span>{badge}</div>'
             f'<div class="src-where">{text(c.deck_title)}, slide {int(c.slide)}</div>'
-            f'<div class="src-text">{text(_trim(c.text, SLIDE_CHARS)) or "(no text on this slide)"}</div>{support}</div>'
+            f'<div class="src-text">{text(_trim(c.text, SLIDE_CHARS)) or "(no text on this slide)"}</div>'
+            f"{support}</div>"
         )
     if not retrieval.hits:
         parts.append('<div class="src-empty">No slides matched this question.</div>')
@@ -94,6 +99,11 @@ def _plain(content: object) -> str:
     return ""
 
 
+def _copy(messages: Chat) -> Chat:
+    """A snapshot per update: each yield stands on its own even though the reply keeps growing."""
+    return [dict(m) for m in messages]
+
+
 def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tuple[Chat, str, list[Turn]]]]:
     """The chat event as a plain generator, so it is tested exactly as the browser runs it."""
 
@@ -109,7 +119,7 @@ def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tup
         reply: dict[str, Any] = {"role": "assistant", "content": "⏳ Reading the slides…"}
         messages.append(reply)
         sources = SOURCES_EMPTY
-        yield messages, sources, turns
+        yield _copy(messages), sources, turns
         retrieval = None
         streamed = ""
         try:
@@ -127,14 +137,14 @@ def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tup
                     if retrieval is not None:
                         sources = sources_html(question, retrieval, done)
                     turns = [*turns, Turn(done.question, done.answer, done.query)]
-                yield messages, sources, turns
+                yield _copy(messages), sources, turns
         except AssistantError as err:
             reply["content"] = f"⚠️ {text(err)}"
-            yield messages, sources, turns
+            yield _copy(messages), sources, turns
         except Exception:  # noqa: BLE001 - a bug: keep the traceback in the log, not on the page
             log.exception("answering %r failed", _trim(question, 200))
             reply["content"] = f"⚠️ {GENERIC_ERROR}"
-            yield messages, sources, turns
+            yield _copy(messages), sources, turns
 
     return respond
 
@@ -151,7 +161,7 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=360):
             chatbot = gr.Chatbot(
-                label="Study assistant", height=520, sanitize_html=True, render_markdown=True,
+                label="Conversation", height=520, sanitize_html=True, render_markdown=True,
                 feedback_options=None, buttons=["copy"], elem_id="chatbot",
                 placeholder="Ask about the course slides. Answers cite slides as [n]; see the sources on the right.",
             )
@@ -184,10 +194,12 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
         respond, inputs=[pending, turns, model, chatbot], outputs=[chatbot, sources, turns],
         api_name="ask", show_progress="full",
     )
+    # "New chat" and the chatbot's own trash button both forget the turns, so follow-ups start afresh.
     new_chat.click(
         lambda: ([], SOURCES_EMPTY, [], ""), outputs=[chatbot, sources, turns, box],
         queue=False, api_visibility="private",
     )
+    chatbot.clear(lambda: (SOURCES_EMPTY, []), outputs=[sources, turns], queue=False, api_visibility="private")
 
 
 def create_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
@@ -229,7 +241,9 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, share_ok: bool = False) -> int:
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, share_ok: bool = False
+) -> int:
     """Load the models, then serve the UI until Ctrl-C; refuses non-local interfaces without ``--allow-remote``."""
     credentials = parse_auth(auth or os.environ.get("ASSISTANT_AUTH"))
     remote = host not in LOCAL_HOSTS
@@ -239,7 +253,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
             "(and --auth USER:PASS to require a password)"
         )
     if remote and credentials is None:
-        log.warning("serving on %s without a password: anyone who can reach port %d can use it (see --auth)", host, port)
+        log.warning("serving on %s without a password: anyone who can reach port %d can use it (--auth)", host, port)
     print("Loading models… the first start prepares them once", flush=True)
     assistant = Assistant(settings)
     assistant.warm()  # before the port opens, so no student waits on a half-loaded server

@@ -1,0 +1,342 @@
+"""Practice questions from the slides: pick slides, ask the model for one item per slide, keep only checked ones.
+
+One model call writes one item from one slide (a small model keeps one slide's facts straight, not
+five), as strict JSON. Every item then goes through the checks of ``practice_checks`` (and, for
+multiple choice and true/false, a second model pass that answers it from the slide); a rejected
+item is retried with a varied prompt a bounded number of times and is never returned. The
+rejection counts travel with the set so that quality can be measured, not assumed.
+
+The CLI and the UI call ``generate_set``, ``grading.grade``, ``export_json``/``export_anki_csv`` and
+``run_terminal_quiz`` (defined in ``grading``, re-exported here); ``sections``/``resolve_section`` list
+and name what can be practised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import random
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from string import Template
+from typing import TYPE_CHECKING
+
+from assistant import prompts
+from assistant.chunking import Chunk, plain_text
+from assistant.errors import AssistantError
+from assistant.grading import answer_text, cite, front_text, run_terminal_quiz  # noqa: F401 - re-exported
+from assistant.practice_checks import (
+    QTYPES,
+    check_item,
+    check_mcq_shape,
+    check_self_check,
+    json_complete,
+    parse_reply,
+)
+from assistant.storage import atomic_write_text
+from assistant.support import lexical_support
+
+if TYPE_CHECKING:
+    from assistant.answer import Assistant
+    from assistant.generate import Generator, Message
+
+log = logging.getLogger(__name__)
+
+MIN_SLIDE_CHARS = 80  # a slide with less text (a title, figure labels) cannot support a question
+TOPIC_K = 6
+TOPIC_MIN_DENSE = 0.25  # retrieved slides below this cosine are not about the topic
+MAX_NEW_TOKENS = 220  # one item in JSON is 80-160 tokens; more is a rambling model
+SELF_CHECK_TOKENS = 4
+MAX_AVOID = 4  # earlier questions quoted in a retry prompt; more makes the prompt (and prefill) long
+ProgressFn = Callable[[int, int, str], None]  # (accepted, requested, status line)
+
+
+@dataclass
+class PracticeItem:
+    """One checked question; ``answer`` is the correct option's text (mcq/tf) or the key (short)."""
+
+    question: str
+    type: str  # "mcq" | "tf" | "short"
+    options: list[str]
+    answer: str
+    explanation: str
+    source: list[dict] = field(default_factory=list)  # [{"id", "title", "deck", "slide"}]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PracticeItem:
+        return cls(**{k: data[k] for k in ("question", "type", "options", "answer", "explanation", "source")})
+
+    @property
+    def key_index(self) -> int | None:
+        return self.options.index(self.answer) if self.answer in self.options else None
+
+
+@dataclass
+class PracticeSet:
+    """The accepted items plus how they were obtained: what was rejected, how often, how long it took."""
+
+    items: list[PracticeItem]
+    requested: int
+    qtype: str
+    scope: str
+    model: str = ""
+    rejections: Counter = field(default_factory=Counter)
+    attempts: int = 0
+    first_try_accepted: int = 0
+    seconds_per_accepted: list[float] = field(default_factory=list)
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["rejections"] = dict(self.rejections)
+        return data
+
+
+# --- which slides ----------------------------------------------------------------------------------------------
+
+
+def sections(chunks: Iterable[Chunk]) -> list[str]:
+    """Section names in deck order (the deck title names the slides before the first divider)."""
+    return list(dict.fromkeys(c.section for c in chunks if c.section))
+
+
+def resolve_section(name: str, chunks: Sequence[Chunk]) -> str:
+    """The section ``name`` means: case-insensitive exact match, else the one section it is a prefix of."""
+    available = sections(chunks)
+    wanted = " ".join(name.split()).casefold()
+    exact = [s for s in available if s.casefold() == wanted]
+    matches = exact or ([s for s in available if s.casefold().startswith(wanted)] if wanted else [])
+    if len(matches) == 1:
+        return matches[0]
+    listing = "; ".join(f'"{s}"' for s in (matches if len(matches) > 1 else available))
+    problem = "matches several sections" if len(matches) > 1 else "is not a section of the slides"
+    raise AssistantError(f'"{name}" {problem}; choose one of: {listing}')
+
+
+def usable(chunk: Chunk) -> bool:
+    return len(" ".join(plain_text(chunk.text).split())) >= MIN_SLIDE_CHARS
+
+
+def spread(slides: Sequence[Chunk], n: int) -> list[Chunk]:
+    """``slides`` reordered so the first ``n`` are evenly spaced over them; the rest follow as spares."""
+    if len(slides) <= n:
+        return list(slides)
+    first = sorted({round(i * len(slides) / n) for i in range(n)})
+    return [slides[i] for i in first] + [s for i, s in enumerate(slides) if i not in first]
+
+
+def candidate_slides(
+    assistant: Assistant, section: str | None = None, topic: str | None = None,
+    slide_ids: Sequence[str] | None = None, n: int = 5,
+) -> list[Chunk]:
+    """Distinct usable slides for the request, best first: spread over a section, or ranked for a topic."""
+    chunks = assistant.index.chunks
+    if slide_ids:
+        by_id = {c.slide_id: c for c in reversed(chunks)} | {c.id: c for c in chunks}
+        unknown = [s for s in slide_ids if s not in by_id]
+        if unknown:
+            raise AssistantError(f"unknown slide id(s): {', '.join(unknown)}; ids look like {chunks[0].slide_id}")
+        pool = [by_id[s] for s in slide_ids]
+    elif topic:
+        hits = [h for h in assistant.retriever.search(topic, TOPIC_K).hits if h.dense >= TOPIC_MIN_DENSE]
+        within = resolve_section(section, chunks) if section else None
+        pool = [h.chunk for h in hits if within is None or h.chunk.section == within]
+    elif section:
+        name = resolve_section(section, chunks)
+        pool = spread([c for c in chunks if c.section == name and usable(c)], n)
+    else:  # the whole deck: round-robin over sections, each spread
+        per_section = [spread([c for c in chunks if c.section == s and usable(c)], n) for s in sections(chunks)]
+        pool = [lst[i] for i in range(max(map(len, per_section), default=0)) for lst in per_section if i < len(lst)]
+    distinct = list({c.slide_id: c for c in reversed([c for c in pool if usable(c)])}.values())[::-1]
+    if not distinct:
+        what = f'about "{topic}"' if topic else (f'in "{section}"' if section else "in the index")
+        raise AssistantError(f"no slide {what} has enough text to ask a question about; try another section or topic")
+    return distinct
+
+
+def select_slides(
+    assistant: Assistant, section: str | None = None, topic: str | None = None,
+    slide_ids: Sequence[str] | None = None, n: int = 5,
+) -> list[Chunk]:
+    """The slide for each of ``n`` questions: distinct slides first, then round-robin when there are fewer."""
+    pool = candidate_slides(assistant, section, topic, slide_ids, n)
+    return [pool[i % len(pool)] for i in range(n)]
+
+
+# --- one model call per item -------------------------------------------------------------------------------------
+
+
+def slide_text(chunk: Chunk) -> str:
+    return chunk.search_text
+
+
+def focus_lines(chunk: Chunk) -> list[str]:
+    """The slide's substantive bullet lines; successive questions on one slide each focus on another."""
+    lines = [ln.strip(" -•\t") for ln in plain_text(chunk.text).splitlines()]
+    return [ln for ln in lines if len(ln) >= 30 and "above" not in ln.lower()]
+
+
+def build_messages(
+    qtype: str, chunk: Chunk, avoid: Sequence[str] = (), focus: str = "", truth: bool = True
+) -> list[Message]:
+    """System prompt plus one slide and the format for ``qtype``; ``avoid``/``focus`` vary retries."""
+    extra = ""
+    if focus:
+        extra += f'\n- Ask about this point: "{focus}"'
+    if avoid:
+        extra += "\n- Ask about a different fact than: " + "; ".join(f'"{q}"' for q in avoid[-MAX_AVOID:])
+    user = Template(prompts.load(f"practice_{qtype}")).safe_substitute(
+        title=chunk.title, text=plain_text(chunk.text), avoid=extra,
+        truth="true" if truth else "false", answer="true" if truth else "false",
+    )
+    return [{"role": "system", "content": prompts.load("practice_system")}, {"role": "user", "content": user}]
+
+
+def self_check_messages(item: PracticeItem, chunk: Chunk) -> list[Message]:
+    options = "\n".join(f"{'ABCD'[i]}. {o}" for i, o in enumerate(item.options))
+    user = Template(prompts.load("practice_selfcheck")).safe_substitute(
+        title=chunk.title, text=plain_text(chunk.text), question=item.question, options=options
+    )
+    return [{"role": "user", "content": user}]
+
+
+def complete(gen: Generator, messages: list[Message], max_new_tokens: int, stop_at_json: bool = True) -> str:
+    """The whole reply (greedy in every engine); stops decoding once a JSON object is complete."""
+    pieces: list[str] = []
+    with closing(gen.stream(messages, max_new_tokens)) as stream:
+        for piece in stream:
+            pieces.append(piece)
+            if stop_at_json and "}" in piece and json_complete("".join(pieces)):
+                break
+    return "".join(pieces)
+
+
+def to_item(data: dict, qtype: str, chunk: Chunk) -> PracticeItem:
+    """A parsed reply as an item; MCQ options are shuffled (seeded by the question) so the key is not always A."""
+    source = [{"id": chunk.slide_id, "title": chunk.title, "deck": chunk.deck_title, "slide": chunk.slide}]
+    if qtype == "mcq":
+        index = data["answer_index"][0] if isinstance(data["answer_index"], list) else data["answer_index"]
+        options = list(data["options"])
+        key = options[index]
+        random.Random(zlib.crc32(data["question"].encode())).shuffle(options)
+        return PracticeItem(data["question"], "mcq", options, key, data["explanation"], source)
+    if qtype == "tf":
+        answer = "True" if data["answer"] else "False"
+        return PracticeItem(data["question"], "tf", ["True", "False"], answer, data["explanation"], source)
+    return PracticeItem(data["question"], "short", [], data["answer"], data["explanation"], source)
+
+
+def attempt_item(
+    gen: Generator, assistant: Assistant, chunk: Chunk, qtype: str, previous: Sequence[str],
+    messages: list[Message], self_check: bool,
+) -> tuple[PracticeItem | None, str | None, str]:
+    """One model call and every check: (item, None) when accepted, else (None, reason); plus the question."""
+    reply = complete(gen, messages, MAX_NEW_TOKENS)
+    data = parse_reply(reply, qtype)
+    if data is None:
+        log.info("rejected (unparseable): %r", reply[:200])
+        return None, "unparseable", ""
+    if qtype == "mcq" and (reason := check_mcq_shape(data)):
+        return None, reason, data["question"]
+    item = to_item(data, qtype, chunk)
+    reason = check_item(item, slide_text(chunk), previous, assistant.embedder.embed)
+    if reason is None and self_check and qtype in ("mcq", "tf"):
+        reply = complete(gen, self_check_messages(item, chunk), SELF_CHECK_TOKENS, stop_at_json=False)
+        reason = check_self_check(reply, item.key_index or 0, len(item.options))
+    if reason:
+        log.info("rejected (%s): %s | key: %s", reason, item.question, item.answer)
+    return (None, reason, item.question) if reason else (item, None, item.question)
+
+
+def _scope(section: str | None, topic: str | None, slide_ids: Sequence[str] | None) -> tuple[str, str]:
+    """A label for the request and the phrase used when it runs out of material."""
+    if slide_ids:
+        return "the chosen slides", "the chosen slides"
+    if topic:
+        return f'topic "{topic}"', "the slides on this topic"
+    return (f'section "{section}"', "the slides of this section") if section else ("the whole deck", "the slides")
+
+
+def generate_set(
+    assistant: Assistant, *, section: str | None = None, topic: str | None = None,
+    slide_ids: Sequence[str] | None = None, n: int = 5, qtype: str = "mcq", model: str | None = None,
+    seen: Sequence[str] = (), max_attempts_per_item: int = 3, progress: ProgressFn | None = None,
+    self_check: bool = True,
+) -> PracticeSet:
+    """Up to ``n`` checked items of ``qtype``; fewer (with a ``message`` saying so) when retries run out."""
+    if qtype not in QTYPES:
+        raise AssistantError(f"unknown question type {qtype!r}; choose one of: {', '.join(QTYPES)}")
+    if n < 1:
+        raise AssistantError("ask for at least one question")
+    if section and not slide_ids:
+        section = resolve_section(section, assistant.index.chunks)
+    pool = candidate_slides(assistant, section, topic, slide_ids, n)
+    plan, spares = [pool[i % len(pool)] for i in range(n)], pool[n:]
+    gen = assistant.generator(model)
+    scope, material = _scope(section, topic, slide_ids)
+    result = PracticeSet([], n, qtype, scope, model=gen.name)
+    asked: dict[str, list[str]] = {}  # questions written per slide (accepted or not): the next prompt avoids them
+    visits: Counter = Counter()
+    for slot, chunk in enumerate(plan):
+        start = time.perf_counter()
+        for attempt in range(max_attempts_per_item):
+            if attempt and attempt == max_attempts_per_item - 1 and spares:
+                chunk = spares.pop(0)  # a slide that failed twice gets replaced for the last try
+            previous = [*seen, *(i.question for i in result.items)]
+            lines = focus_lines(chunk)
+            focus = lines[(visits[chunk.slide_id]) % len(lines)] if len(lines) > 1 else ""
+            visits[chunk.slide_id] += 1
+            avoid = asked.get(chunk.slide_id, []) + [q for q in seen if lexical_support(q, slide_text(chunk)) >= 0.5]
+            messages = build_messages(qtype, chunk, avoid, focus, truth=slot % 2 == 0)
+            if progress:
+                progress(len(result.items), n, f"question {slot + 1} of {n}, attempt {attempt + 1}: {chunk.title}")
+            result.attempts += 1
+            item, reason, question = attempt_item(gen, assistant, chunk, qtype, previous, messages, self_check)
+            if question:
+                asked.setdefault(chunk.slide_id, []).append(question)
+            if item is not None:
+                result.items.append(item)
+                result.seconds_per_accepted.append(round(time.perf_counter() - start, 2))
+                result.first_try_accepted += attempt == 0
+                break
+            result.rejections[reason] += 1
+    got = len(result.items)
+    if progress:
+        progress(got, n, "done")
+    if got == n:
+        result.message = f"Generated {n} question{'s' * (n != 1)} from {scope}."
+    elif got:
+        result.message = f"Generated {got} of {n} questions: {material} support no more."
+    else:
+        result.message = f"No question passed the checks: {material} support none; try another section or topic."
+    log.info("%s attempts=%d rejections=%s", result.message, result.attempts, dict(result.rejections))
+    return result
+
+
+# --- export ------------------------------------------------------------------------------------------------------
+
+
+def export_json(items: Sequence[PracticeItem], path: Path) -> None:
+    """The items as a JSON list (``PracticeItem.from_dict`` reads them back)."""
+    atomic_write_text(Path(path), json.dumps([i.to_dict() for i in items], indent=2, ensure_ascii=False) + "\n")
+
+
+def export_anki_csv(items: Sequence[PracticeItem], path: Path) -> None:
+    """Front/back CSV for Anki's importer; the header lines tell Anki the separator and that text is plain."""
+    out = io.StringIO()
+    out.write("#separator:comma\n#html:false\n#columns:Front,Back\n")
+    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    for item in items:
+        back = f"{answer_text(item)}\n\n{item.explanation}\n\nSource: {cite(item.source)}"
+        writer.writerow([front_text(item), back])
+    atomic_write_text(Path(path), out.getvalue())

@@ -1,0 +1,308 @@
+"""Parsing and checking model-written practice questions: pure functions, one rejection reason each.
+
+A small local model writes plausible-looking questions that are often wrong in ways a student
+cannot see: two options that say the same thing, a key the slide never states, a question that
+points at "the slide" the student is not shown. Every check here returns the reason it rejects an
+item (a key of ``PracticeSet.rejections``) or ``None``; ``practice.generate_set`` runs them all and
+never hands out an item that failed one. Embedding evidence is optional (``embed`` may be None),
+so the checks also run, lexically, without a model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.index import tokenize
+from assistant.support import lexical_support
+
+if TYPE_CHECKING:
+    from assistant.practice import PracticeItem
+
+Embed = Callable[[list[str]], np.ndarray]  # normalised vectors, one row per text
+
+REASONS = (
+    "unparseable", "mcq_shape", "duplicate_options", "not_self_contained", "unsupported_key",
+    "duplicate_question", "self_check_failed",
+)
+QTYPES = ("mcq", "tf", "short")
+
+# Calibrated on the hand-made cases in tests/test_practice.py and on MiniLM cosines of option pairs:
+OPTION_JACCARD = 0.8  # content-word overlap that makes two options the same answer
+OPTION_COSINE = 0.98  # 0.95 would reject good one-word-flip distractors ("fewer"/"more" samples: 0.97)
+SHORT_OPTION_WORDS = 6  # containment ("Mixup" in "Mixup and CutMix") only counts between short options
+QUESTION_JACCARD = 0.7
+QUESTION_COSINE = 0.92
+# A key (with its explanation) is supported when enough of its words are on the slide OR it is close in
+# meaning; the key alone must also pass a looser bar, since an explanation copied from the slide can
+# carry a wrong key past the combined test.
+SUPPORT_LEXICAL = 0.6
+SUPPORT_COSINE = 0.75
+KEY_LEXICAL = 0.5
+KEY_COSINE = 0.5
+
+_NUMBER = re.compile(r"\d+(?:[.:]\d+)?%?")
+_NOT_SELF_CONTAINED = re.compile(
+    r"\b(the|this|that|these) slides?\b|\b(the|this) (passage|excerpt|figure)\b|\bthe (text|passage) above\b"
+    r"|\b(shown|mentioned|described|given|stated) above\b|\baccording to the (above|text|slide|passage)\b"
+    r"|\bthe (given|provided) text\b",
+    re.IGNORECASE,
+)
+# Options that point at other options break when options are shuffled, and are not answers on their own.
+_OPTION_REFERENCE = re.compile(
+    r"\b(all|none|both|neither) of (the )?(above|these|those|options)\b|\bboth [a-d] and [a-d]\b", re.IGNORECASE
+)
+
+
+def normalize(text: str) -> str:
+    """Lower case, NFKC, punctuation and leading articles dropped: what two options must share to be equal."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
+    text = re.sub(r"'s\b", "", text)
+    text = re.sub(r"[^\w%.+\s-]|(?<!\d)\.|\.(?!\d)", " ", text)
+    words = text.split()
+    while words and words[0] in {"a", "an", "the"}:
+        words = words[1:]
+    return " ".join(words)
+
+
+def jaccard(a: str, b: str) -> float:
+    """Content-word Jaccard similarity (0 when either side has no content words)."""
+    ta, tb = set(tokenize(normalize(a))), set(tokenize(normalize(b)))
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / len(ta | tb)
+
+
+def numbers(text: str) -> set[str]:
+    return set(_NUMBER.findall(text))
+
+
+# --- parsing -------------------------------------------------------------------------------------------------
+
+
+def extract_json(text: str) -> dict | None:
+    """The first balanced ``{...}`` in ``text`` decoded as a JSON object, or None.
+
+    Models wrap JSON in code fences or add a sentence after it; only the first object counts, so
+    trailing chatter cannot change the item. Braces inside JSON strings are skipped.
+    """
+    start = text.find("{")
+    while start != -1:
+        depth, in_string, escaped = 0, False, False
+        for i in range(start, len(text)):
+            ch = text[i]
+            if in_string:
+                escaped = ch == "\\" and not escaped
+                if ch == '"' and not escaped:
+                    in_string = False
+                continue
+            if ch == '"':
+                in_string = True
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    try:
+                        value = json.loads(text[start : i + 1])
+                    except ValueError:
+                        return None
+                    return value if isinstance(value, dict) else None
+        return None  # unbalanced: the reply was cut off
+    return None
+
+
+def json_complete(text: str) -> bool:
+    """True once ``text`` holds a balanced object, so streaming can stop before any trailing chatter."""
+    start = text.find("{")
+    if start == -1:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for ch in text[start:]:
+        if in_string:
+            escaped = ch == "\\" and not escaped
+            if ch == '"' and not escaped:
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{}":
+            depth += 1 if ch == "{" else -1
+            if depth == 0:
+                return True
+    return False
+
+
+def _text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def parse_reply(text: str, qtype: str) -> dict | None:
+    """The model's reply as a validated dict for ``qtype``, or None (rejection ``"unparseable"``).
+
+    Types are checked, not shapes: 3 options or an out-of-range index parse, and are rejected
+    later as ``"mcq_shape"`` so the counts say what actually went wrong.
+    """
+    data = extract_json(text)
+    if data is None:
+        return None
+    question, explanation = _text(data.get("question")), _text(data.get("explanation"))
+    if question is None or explanation is None:
+        return None
+    if qtype == "mcq":
+        options, index = data.get("options"), data.get("answer_index")
+        if not isinstance(options, list) or not all(isinstance(o, (str, int, float)) for o in options):
+            return None
+        if isinstance(index, str) and index.strip().isdigit():
+            index = int(index)
+        is_int = isinstance(index, int) and not isinstance(index, bool)
+        is_list = isinstance(index, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in index)
+        if not (is_int or is_list):
+            return None
+        return {"question": question, "options": [str(o).strip() for o in options], "answer_index": index,
+                "explanation": explanation}
+    if qtype == "tf":
+        answer = data.get("answer")
+        if isinstance(answer, str) and answer.strip().lower() in {"true", "false"}:
+            answer = answer.strip().lower() == "true"
+        if not isinstance(answer, bool):
+            return None
+        return {"question": question, "answer": answer, "explanation": explanation}
+    if qtype == "short":
+        answer = data.get("answer")
+        answer = _text(str(answer)) if isinstance(answer, (str, int, float)) and not isinstance(answer, bool) else None
+        if answer is None:
+            return None
+        return {"question": question, "answer": answer, "explanation": explanation}
+    raise ValueError(f"unknown question type {qtype!r}")
+
+
+# --- checks --------------------------------------------------------------------------------------------------
+
+
+def check_mcq_shape(data: dict) -> str | None:
+    """Exactly four non-empty options and exactly one correct index among them."""
+    options, index = data["options"], data["answer_index"]
+    if len(options) != 4 or any(not o for o in options):
+        return "mcq_shape"
+    if isinstance(index, list):
+        if len(index) != 1:
+            return "mcq_shape"  # two correct options, or none
+        index = index[0]
+    return None if 0 <= index < 4 else "mcq_shape"
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    na, nb = normalize(a), normalize(b)
+    if not na or not nb or na == nb:
+        return True
+    shorter, longer = sorted((na, nb), key=len)
+    if len(longer.split()) <= SHORT_OPTION_WORDS and re.search(rf"(?<!\S){re.escape(shorter)}(?!\S)", longer):
+        return True
+    return jaccard(a, b) >= OPTION_JACCARD
+
+
+def check_duplicate_options(item: PracticeItem, embed: Embed | None = None) -> str | None:
+    """Two options that are the same answer make the question unfair (or trivially eliminable)."""
+    options = item.options
+    pairs = [(i, j) for i in range(len(options)) for j in range(i + 1, len(options))]
+    if any(_near_duplicate(options[i], options[j]) for i, j in pairs):
+        return "duplicate_options"
+    if embed is not None and len(options) > 1:
+        vectors = embed(list(options))
+        if any(float(vectors[i] @ vectors[j]) >= OPTION_COSINE for i, j in pairs):
+            return "duplicate_options"
+    return None
+
+
+def check_self_contained(item: PracticeItem) -> str | None:
+    """The student sees the question, never the slide: "according to the slide" cannot be answered."""
+    if _NOT_SELF_CONTAINED.search(item.question):
+        return "not_self_contained"
+    if any(_NOT_SELF_CONTAINED.search(o) or _OPTION_REFERENCE.search(o) for o in item.options):
+        return "not_self_contained"
+    return None
+
+
+def key_claim(item: PracticeItem) -> str:
+    """The text that must be true on the slide: the correct option, the true statement, or the short key.
+
+    A false TF statement is, by design, not on the slide; its explanation (the correction) is.
+    """
+    if item.type == "tf":
+        return item.question if item.answer == "True" else ""
+    return item.answer
+
+
+def _cosine(embed: Embed, a: str, b: str) -> float:
+    vectors = embed([a, b])
+    return float(vectors[0] @ vectors[1])
+
+
+def support_scores(item: PracticeItem, slide_text: str, embed: Embed | None = None) -> dict[str, float]:
+    """Lexical and dense support of the key (with and without its explanation) by the slide."""
+    claim = key_claim(item)
+    combined = f"{claim} {item.explanation}".strip()
+    scores = {"lexical": lexical_support(combined, slide_text), "key_lexical": lexical_support(claim, slide_text)}
+    if embed is not None:
+        scores["dense"] = _cosine(embed, combined, slide_text)
+        scores["key_dense"] = _cosine(embed, claim, slide_text) if claim else 1.0
+    return scores
+
+
+def is_supported(scores: dict[str, float]) -> bool:
+    """Both the key with its explanation and the key alone must pass, each lexically or by meaning."""
+    combined = scores["lexical"] >= SUPPORT_LEXICAL or scores.get("dense", 0.0) >= SUPPORT_COSINE
+    alone = scores["key_lexical"] >= KEY_LEXICAL or scores.get("key_dense", 0.0) >= KEY_COSINE
+    return combined and alone
+
+
+def check_supported(item: PracticeItem, slide_text: str, embed: Embed | None = None) -> str | None:
+    """The key must come from the source slide (numbers exactly), or the quiz teaches the model's guess."""
+    claim = key_claim(item)
+    if not numbers(claim) <= numbers(slide_text):
+        return "unsupported_key"
+    return None if is_supported(support_scores(item, slide_text, embed)) else "unsupported_key"
+
+
+def check_duplicate_question(item: PracticeItem, previous: Sequence[str], embed: Embed | None = None) -> str | None:
+    """A question already asked in this set or session, reworded or not, wastes the student's time."""
+    previous = [p for p in previous if p.strip()]
+    if not previous:
+        return None
+    if any(normalize(item.question) == normalize(p) or jaccard(item.question, p) >= QUESTION_JACCARD
+           for p in previous):
+        return "duplicate_question"
+    if embed is not None:
+        vectors = embed([item.question, *previous])
+        if float(np.max(vectors[1:] @ vectors[0])) >= QUESTION_COSINE:
+            return "duplicate_question"
+    return None
+
+
+def parse_letter(reply: str, count: int) -> int | None:
+    """The option a model's one-letter reply ("B", "B.", "(b)", "Answer: B") names, or None."""
+    letters = "ABCD"[:count]
+    match = re.search(rf"\b([{letters}])\b", reply.strip().upper())
+    return letters.index(match.group(1)) if match else None
+
+
+def check_self_check(reply: str, key_index: int, count: int) -> str | None:
+    """A second reading of the slide must pick the same option as the key, or the key is doubtful."""
+    return None if parse_letter(reply, count) == key_index else "self_check_failed"
+
+
+def check_item(
+    item: PracticeItem, slide_text: str, previous: Iterable[str] = (), embed: Embed | None = None
+) -> str | None:
+    """All checks after parsing, cheapest first: the first reason that rejects ``item``, or None."""
+    return (
+        check_self_contained(item)
+        or check_duplicate_options(item, embed)
+        or check_supported(item, slide_text, embed)
+        or check_duplicate_question(item, list(previous), embed)
+    )

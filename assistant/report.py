@@ -1,0 +1,138 @@
+"""The evaluation report: ``report.md`` with a headline table of every variant and PNG plots.
+
+Plots use matplotlib's Agg backend (no display needed): the hit@k curve of each variant, the
+product's scores per deck section, and its latency distribution.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from assistant import metrics
+from assistant.storage import atomic_write_text, read_json
+
+ORDER = ("default", "dense", "bm25", "closed-book")
+HEADLINE = [
+    ("hit@1", "hit@1"), ("hit@3", "hit@3"), ("hit@5", "hit@5"), ("mrr", "MRR"), ("ndcg@5", "nDCG@5"),
+    ("fact_recall", "key-fact recall"), ("token_f1", "token F1"), ("embedding_similarity", "embedding sim."),
+    ("citation_accuracy", "citation acc."), ("grounding", "grounding"), ("refusal_accuracy", "refusal acc."),
+    ("false_refusal_rate", "false refusals"), ("median_ttft_s", "median TTFT s"), ("median_total_s", "median total s"),
+]
+
+
+def fmt(value: object) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _runs(out: Path) -> dict[str, tuple[dict, list[dict]]]:
+    runs = {}
+    for folder in sorted((out / "runs").glob("*")):
+        summary = read_json(folder / "metrics.json")
+        if summary is None:
+            continue
+        rows = [json.loads(line) for line in (folder / "results.jsonl").read_text("utf-8").splitlines() if line]
+        runs[folder.name] = (summary, rows)
+    return dict(sorted(runs.items(), key=lambda kv: ORDER.index(kv[0]) if kv[0] in ORDER else 99))
+
+
+def _plots(out: Path, runs: dict[str, tuple[dict, list[dict]]]) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for name, (_, rows) in runs.items():
+        rels = [r["rel"] for r in rows if r.get("answerable") and r.get("rel") is not None]
+        if rels:
+            ks = range(1, 6)
+            ax.plot(list(ks), [metrics.mean(metrics.hit_at_k(rel, k) for rel in rels) for k in ks], marker="o", label=name)
+    ax.set(xlabel="k", ylabel="hit@k", title="Gold slide in the top k", ylim=(0, 1.02))
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "hit_at_k.png", dpi=110)
+    plt.close(fig)
+    made.append("hit_at_k.png")
+
+    main = runs.get("default") or next(iter(runs.values()))
+    sections = main[0].get("sections", {})
+    if sections:
+        names = list(sections)
+        fig, ax = plt.subplots(figsize=(7, 3.8))
+        xs = range(len(names))
+        for offset, key in ((-0.2, "hit@3"), (0.2, "fact_recall")):
+            ax.bar([x + offset for x in xs], [sections[n].get(key) or 0 for n in names], width=0.4, label=key)
+        ax.set_xticks(list(xs), [n[:22] for n in names], rotation=25, ha="right", fontsize=8)
+        ax.set(ylim=(0, 1.05), title="Scores per deck section")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "sections.png", dpi=110)
+        plt.close(fig)
+        made.append("sections.png")
+
+    totals = [r["timings"].get("total_s") for r in main[1] if r.get("timings") and not r.get("refused")]
+    totals = [t for t in totals if t is not None]
+    if totals:
+        fig, ax = plt.subplots(figsize=(5, 3.4))
+        ax.hist(totals, bins=20)
+        ax.set(xlabel="seconds", ylabel="answers", title="Answer time (answered questions)")
+        fig.tight_layout()
+        fig.savefig(out / "latency.png", dpi=110)
+        plt.close(fig)
+        made.append("latency.png")
+    return made
+
+
+def write_report(out: Path, weakest: int = 8) -> Path:
+    """Write ``out/report.md`` from every run under ``out/runs``; returns its path."""
+    runs = _runs(out)
+    if not runs:
+        raise FileNotFoundError(f"no runs under {out / 'runs'}")
+    plots = _plots(out, runs)
+    names = list(runs)
+    lines = ["# Evaluation report", ""]
+    first = runs[names[0]][0]
+    lines.append(
+        f"{first['n']} questions ({first['n_answerable']} answerable, {first['n_unanswerable']} unanswerable); "
+        f"model `{first.get('model', '')}`. A correct refusal counts as a success; n/a marks a metric with no data."
+    )
+    lines += ["", "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for key, label in HEADLINE:
+        lines.append(f"| {label} | " + " | ".join(fmt(runs[n][0].get(key)) for n in names) + " |")
+    lines += ["", "![hit@k](hit_at_k.png)"] if "hit_at_k.png" in plots else []
+    summary, rows = runs.get("default", runs[names[0]])
+    if summary.get("sections"):
+        lines += ["", "## Per section (product pipeline)", "", "| section | n | hit@3 | key-fact recall | answer rate |",
+                  "|---|---|---|---|---|"]
+        for name, s in summary["sections"].items():
+            lines.append(f"| {name} | {s['n']} | {fmt(s['hit@3'])} | {fmt(s['fact_recall'])} | {fmt(s['answer_rate'])} |")
+        lines += ["", "![sections](sections.png)"]
+    if "latency.png" in plots:
+        lines += ["", "## Latency", "", "![latency](latency.png)"]
+    lines += ["", "## Weakest questions (product pipeline)", ""]
+    for row in _weakest(rows, weakest):
+        why = row["outcome"].replace("_", " ")
+        answer = " ".join(row.get("answer", "").split())[:300]
+        lines.append(f"- **{row['id']}** ({why}; fact recall {fmt(row.get('fact_recall'))}, hit@3 {fmt(row.get('hit@3'))}): "
+                     f"{row['question']}  \n  → {answer}")
+    if summary.get("problems"):
+        lines += ["", "## Skipped lines of the Q/A file", ""] + [f"- {p}" for p in summary["problems"]]
+    path = out / "report.md"
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return path
+
+
+def _weakest(rows: list[dict], n: int) -> list[dict]:
+    def badness(row: dict) -> float:
+        if row["outcome"] in ("false_refusal", "missed_refusal"):
+            return 2.0
+        if not row.get("answerable"):
+            return -1.0
+        return (1 - (row.get("fact_recall") if row.get("fact_recall") is not None else 1)) + (1 - row.get("hit@3", 1))
+    return [r for r in sorted(rows, key=badness, reverse=True)[:n] if badness(r) > 0]

@@ -1,0 +1,179 @@
+"""Answer benchmark: where the time goes, per engine and model, against llama.cpp as the reference.
+
+Each (engine, model) pair runs in its own process so peak memory is its own. The same fixed
+questions (real student questions about the deck) go through the real pipeline, prompt and
+all; reply tokens are counted with the model's own tokenizer for every engine alike.
+
+    .venv/bin/python bench/answer.py                      # both models, transformers and llama.cpp
+    .venv/bin/python bench/answer.py --engines transformers --models qwen2.5-coder-0.5b
+
+Prints a Markdown table (medians, with min–max) and the ratio ours / llama.cpp, and writes
+``bench/results/answer.json`` and ``bench/results/answer.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUESTIONS = [
+    "When and where is midterm 2?",
+    "Is a cheat sheet allowed on the midterm?",
+    "What is the simple baseline for anomaly detection?",
+    "How do we measure model calibration?",
+    "What does adversarial training cost on clean examples?",
+    "What is the difference between domain adaptation and domain generalization?",
+    "Why are GANs hard to evaluate?",
+    "What does MAE mask during training?",
+    "What improves adversarial robustness?",
+    "What is subpopulation shift?",
+    "Which massive language models should I know?",
+    "How was the ANLI dataset built?",
+]
+
+
+def child(engine: str, model: str, n: int, extra: dict) -> dict:
+    """Run inside the measured process: load, warm, answer the questions, report figures."""
+    from dataclasses import replace
+
+    from assistant.answer import Assistant, build_messages
+    from assistant.config import Settings
+    from assistant.models import chat_spec, require_prepared, set_offline
+
+    set_offline()
+    settings = replace(Settings.from_env(engine=engine, model=model), **extra)
+    start = time.perf_counter()
+    assistant = Assistant(settings)
+    assistant.warm()
+    load_s = time.perf_counter() - start
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(require_prepared(chat_spec(model), settings.cache_dir)))
+    rows = []
+    for question in QUESTIONS[:n]:
+        retrieval, _ = assistant.retrieve(question)
+        messages = build_messages(question, retrieval, [], settings.context_k)
+        prompt_tokens = len(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
+        answer = assistant.answer(question)
+        reply_tokens = len(tokenizer(answer.model_reply)["input_ids"]) if answer.model_reply else 0
+        t = answer.timings
+        decode_s = (t["total_s"] - t["ttft_s"]) if t.get("ttft_s") else None
+        rows.append({
+            "question": question,
+            "refused": answer.refused,
+            "retrieval_s": t["retrieval_s"],
+            "prompt_tokens": prompt_tokens,
+            "reply_tokens": reply_tokens,
+            "ttft_s": t.get("ttft_s"),
+            "decode_tok_s": (reply_tokens - 1) / decode_s if decode_s and reply_tokens > 1 else None,
+            "total_s": t["total_s"],
+        })
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"load_s": load_s, "peak_rss_mb": peak_mb, "rows": rows}
+
+
+def _stats(values: list[float | None]) -> dict | None:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return {"median": statistics.median(present), "min": min(present), "max": max(present)}
+
+
+def _run_child(engine: str, model: str, n: int, extra: dict) -> dict:
+    code = f"import json, bench.answer as b; print('RESULT' + json.dumps(b.child({engine!r}, {model!r}, {n}, {extra!r})))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
+    if line is None:
+        raise RuntimeError(f"{engine}/{model} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(line[6:])
+
+
+def drop_page_cache() -> bool:
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", nargs="+", default=["transformers", "llamacpp"])
+    parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"])
+    parser.add_argument("--questions", type=int, default=10)
+    parser.add_argument("--set", nargs="*", default=[], help="settings overrides for the transformers engine, k=v")
+    parser.add_argument("--tag", default="answer", help="name of the result files")
+    args = parser.parse_args()
+    extra = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    results = {}
+    for model in args.models:
+        for engine in args.engines:
+            cold = drop_page_cache()
+            first = _run_child(engine, model, args.questions, extra if engine == "transformers" else {})
+            warm_load = _run_child(engine, model, 1, extra if engine == "transformers" else {})["load_s"]
+            rows = first["rows"]
+            answered = [r for r in rows if not r["refused"]]
+            results[f"{engine}/{model}"] = {
+                "engine": engine, "model": model, "cold_cache": cold,
+                "load_cold_s": first["load_s"], "load_warm_s": warm_load, "peak_rss_mb": first["peak_rss_mb"],
+                **{key: _stats([r[key] for r in (rows if key in ("retrieval_s",) else answered)])
+                   for key in ("retrieval_s", "prompt_tokens", "ttft_s", "decode_tok_s", "total_s", "reply_tokens")},
+                "rows": rows,
+            }
+            print(f"done {engine}/{model}", file=sys.stderr)
+    table = render(results)
+    print(table)
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{args.tag}.json").write_text(json.dumps({"settings": extra, "results": results}, indent=2) + "\n")
+    (out / f"{args.tag}.md").write_text(table + "\n")
+
+
+def render(results: dict) -> str:
+    keys = [("load_cold_s", "load (first) s"), ("load_warm_s", "load (warm) s"), ("retrieval_s", "retrieval s"),
+            ("prompt_tokens", "prompt tokens"), ("ttft_s", "TTFT s"), ("decode_tok_s", "decode tok/s"),
+            ("total_s", "total s"), ("peak_rss_mb", "peak RSS MB")]
+    names = list(results)
+    lines = [f"| figure (median, min–max) | {' | '.join(names)} |", "|---|" + "---|" * len(names)]
+    for key, label in keys:
+        cells = []
+        for name in names:
+            value = results[name].get(key)
+            if isinstance(value, dict):
+                cells.append(f"{value['median']:.3g} ({value['min']:.3g}–{value['max']:.3g})")
+            else:
+                cells.append("n/a" if value is None else f"{value:.3g}")
+        lines.append(f"| {label} | {' | '.join(cells)} |")
+    ratios = []
+    for name in names:
+        engine, model = name.split("/")
+        ref = results.get(f"llamacpp/{model}")
+        if engine == "llamacpp" or ref is None:
+            continue
+        parts = []
+        for key, label in (("ttft_s", "TTFT"), ("decode_tok_s", "decode tok/s"), ("total_s", "total"),
+                           ("peak_rss_mb", "peak RSS")):
+            ours, theirs = results[name].get(key), ref.get(key)
+            ours = ours["median"] if isinstance(ours, dict) else ours
+            theirs = theirs["median"] if isinstance(theirs, dict) else theirs
+            if ours and theirs:
+                parts.append(f"{label} {ours / theirs:.2f}×")
+        ratios.append(f"- {name} / llamacpp: " + ", ".join(parts))
+    if ratios:
+        lines += ["", "Ratio ours / llama.cpp (same model, same prompts; medians):", *ratios]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

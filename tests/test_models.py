@@ -1,0 +1,98 @@
+"""Packaged models: a missing package, a corrupt chunk or a half-written cache give one clear line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant import models
+from assistant.errors import ModelUnavailable
+
+from .conftest import ROOT
+
+
+def test_missing_model_package_names_the_fix(tmp_path: Path):
+    spec = replace(models.chat_spec("qwen2.5-coder-0.5b"), package_prefix="no-such-model-part")
+    with pytest.raises(ModelUnavailable, match=r"'no-such-model-part1' is not installed; run: .*pip install"):
+        models.gguf_path(spec, tmp_path)
+
+
+def test_missing_package_through_the_cli_is_one_line_without_traceback(tmp_path: Path):
+    code = (
+        "import sys\n"
+        "from dataclasses import replace\n"
+        "from assistant import models, cli\n"
+        "spec = models.CHAT_MODELS['qwen2.5-coder-0.5b']\n"
+        "models.CHAT_MODELS['qwen2.5-coder-0.5b'] = replace(spec, package_prefix='no-such-model-part')\n"
+        f"sys.exit(cli.main(['prepare', '--model', 'qwen2.5-coder-0.5b', '--cache', {str(tmp_path)!r}]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: model package 'no-such-model-part1' is not installed")
+
+
+def test_checksum_mismatch_is_reported_and_nothing_is_left(tmp_path: Path):
+    spec = replace(models.chat_spec("qwen2.5-coder-0.5b"), sha256="0" * 64)
+    with pytest.raises(ModelUnavailable, match="checksum mismatch"):
+        models.gguf_path(spec, tmp_path)
+    assert not list((tmp_path / spec.key).glob("*")) or not (tmp_path / spec.key / "model.gguf").exists()
+
+
+def test_embedder_checksum_is_verified(tmp_path: Path):
+    bad = replace(models.embedder_spec("minilm"), weights_sha256="f" * 64)
+    with pytest.raises(ModelUnavailable, match="checksum mismatch"):
+        models.embedder_folder(bad, tmp_path)
+    assert models.embedder_folder(models.embedder_spec("minilm"), tmp_path).is_dir()
+
+
+def _fake_cache(tmp_path: Path, spec) -> Path:
+    folder = models.hf_folder(spec, tmp_path)
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"x" * 100)
+    from assistant.storage import write_json
+
+    write_json(
+        folder / "manifest.json",
+        {"format": models.CACHE_FORMAT, "gguf_sha256": spec.sha256, "files": {"model.safetensors": 100},
+         "sha256": {"model.safetensors": models.sha256_file(folder / "model.safetensors")}},
+    )
+    return folder
+
+
+def test_cache_is_trusted_only_with_a_complete_manifest(tmp_path: Path):
+    spec = models.chat_spec("qwen2.5-coder-0.5b")
+    folder = _fake_cache(tmp_path, spec)
+    assert models.cached_hf_folder(spec, tmp_path) == folder
+    assert models.verify_hf_folder(spec, tmp_path)
+    # truncated file: size check on every load
+    (folder / "model.safetensors").write_bytes(b"x" * 50)
+    assert models.cached_hf_folder(spec, tmp_path) is None
+    # same size, different bytes: caught by the full check
+    (folder / "model.safetensors").write_bytes(b"y" * 100)
+    assert models.cached_hf_folder(spec, tmp_path) == folder
+    assert not models.verify_hf_folder(spec, tmp_path)
+    # a half-written conversion (temp folder, no manifest) is never trusted
+    (folder / "manifest.json").unlink()
+    assert models.cached_hf_folder(spec, tmp_path) is None
+
+
+def test_unprepared_model_says_what_to_run(tmp_path: Path):
+    spec = models.chat_spec("qwen2.5-coder-0.5b")
+    with pytest.raises(ModelUnavailable, match="run: .*assistant prepare --model qwen2.5-coder-0.5b"):
+        models.require_prepared(spec, tmp_path, prepare=False)
+
+
+def test_prepared_cache_of_the_real_models_verifies(settings):
+    for key in models.CHAT_MODELS:
+        assert models.cached_hf_folder(models.chat_spec(key), settings.cache_dir) is not None, key
+
+
+def test_unknown_model_lists_choices():
+    with pytest.raises(ModelUnavailable, match="qwen2.5-coder-1.5b"):
+        models.chat_spec("gpt-9")

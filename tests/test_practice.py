@@ -1,0 +1,459 @@
+"""Practice questions: the parser and every check on hand-made good and bad items, then one real-model run.
+
+The hand-made items are the calibration set for the thresholds in ``assistant.practice_checks``:
+each bad item is a failure seen (or expected) from a small model, each good one a paraphrase that
+must survive. Lexical-only cases run everywhere; cases that need the embedder load MiniLM (seconds);
+the ``slow`` test generates 15 MCQs with the default chat model (tens of minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import time
+from collections import Counter
+
+import pytest
+
+from assistant.chunking import Chunk
+from assistant.errors import AssistantError
+from assistant.practice import (
+    PracticeItem,
+    PracticeSet,
+    build_messages,
+    export_anki_csv,
+    export_json,
+    resolve_section,
+    run_terminal_quiz,
+    sections,
+    spread,
+    to_item,
+    usable,
+)
+from assistant.practice_checks import (
+    REASONS,
+    check_duplicate_options,
+    check_duplicate_question,
+    check_item,
+    check_mcq_shape,
+    check_self_check,
+    check_self_contained,
+    check_supported,
+    extract_json,
+    json_complete,
+    parse_letter,
+    parse_reply,
+)
+
+log = logging.getLogger(__name__)
+
+AT_SLIDE = (
+    "Adversarial training (AT)\n"
+    "The best way (we know of) to robustify models to lp attacks is adversarial training (AT)\n"
+    "A common AT procedure is as follows:\n"
+    "Sample minibatch from the training set\n"
+    "Create x_adv (e.g., x_PGD) from x for all i\n"
+    "Optimize the average training loss on these adversarial training examples\n"
+    "This does come with some downsides: currently, AT can reduce accuracy on non adversarial (clean) examples by 10%+"
+)
+GAN_SLIDE = (
+    "GANs summary\n"
+    "GANs are the go-to model for image generation\n"
+    "However, GANs are not density models, and there is not really a way to obtain probability estimates of data "
+    "points from a GAN\n"
+    "Metrics for evaluating GANs usually rely on inputting generated images into a pretrained classifier (e.g., "
+    "Inception and FID scores), but this is contentious"
+)
+SOURCE = [{"id": "deck#31", "title": "Adversarial training (AT)", "deck": "Lecture 24", "slide": 31}]
+
+
+def mcq(question: str, options: list[str], answer: str, explanation: str) -> PracticeItem:
+    return PracticeItem(question, "mcq", options, answer, explanation, SOURCE)
+
+
+GOOD_MCQ = mcq(
+    "What is the best known way to make models robust to lp attacks?",
+    ["Adversarial training", "Dropout", "Weight decay", "Early stopping"],
+    "Adversarial training",
+    "Adversarial training is the best way we know of to robustify models to lp attacks.",
+)
+
+
+def chunk(slide: int, section: str, title: str, text: str) -> Chunk:
+    return Chunk(f"d#{slide}", f"d#{slide}", "d", "Deck", section, slide, title, text, "d.md")
+
+
+# --- parsing -------------------------------------------------------------------------------------------------
+
+FENCED = """```json
+{"question": "What is {x}?", "options": ["a", "b", "c", "d"], "answer_index": 2, "explanation": "Because."}
+```"""
+
+
+def test_parser_reads_fenced_json_with_braces_inside_strings():
+    data = parse_reply(FENCED, "mcq")
+    assert data == {"question": "What is {x}?", "options": ["a", "b", "c", "d"], "answer_index": 2,
+                    "explanation": "Because."}
+
+
+def test_parser_takes_the_first_object_and_ignores_trailing_text():
+    text = 'Sure! {"question": "Q?", "answer": true, "explanation": "E."} I hope this helps {"x": 1}'
+    assert parse_reply(text, "tf") == {"question": "Q?", "answer": True, "explanation": "E."}
+    assert extract_json('{"a": 1} {"b": 2}') == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "I cannot write a question about this.",
+        '{"question": "Q?", "options": ["a", "b", "c", "d"], "answer_index": 1, "explanation": "cut off',  # truncated
+        "{'question': 'Q?'}",  # Python, not JSON
+        '{"question": "Q?", "options": ["a", "b", "c", "d"], "answer_index": 1,}',  # trailing comma
+        '{"question": "", "options": ["a", "b", "c", "d"], "answer_index": 1, "explanation": "E."}',
+        '{"question": "Q?", "options": "a, b, c, d", "answer_index": 1, "explanation": "E."}',
+        '{"question": "Q?", "options": ["a", "b", "c", "d"], "answer_index": "B", "explanation": "E."}',
+        '{"question": "Q?", "options": ["a", "b", "c", "d"], "answer_index": true, "explanation": "E."}',
+        '{"question": "Q?", "options": ["a", "b", "c", "d"], "answer_index": 1}',  # no explanation
+        "[1, 2, 3]",
+    ],
+)
+def test_parser_rejects_malformed_mcq(text):
+    assert parse_reply(text, "mcq") is None
+
+
+def test_parser_types_for_tf_and_short():
+    assert parse_reply('{"question": "S.", "answer": "False", "explanation": "E."}', "tf")["answer"] is False
+    assert parse_reply('{"question": "S.", "answer": "maybe", "explanation": "E."}', "tf") is None
+    assert parse_reply('{"question": "Q?", "answer": 75, "explanation": "E."}', "short")["answer"] == "75"
+    assert parse_reply('{"question": "Q?", "answer": "", "explanation": "E."}', "short") is None
+
+
+def test_json_complete_tracks_balance_outside_strings():
+    assert not json_complete('```json\n{"question": "a } b", "x": {')
+    assert json_complete('```json\n{"question": "a } b", "x": {}}')
+
+
+# --- shape and options ----------------------------------------------------------------------------------------
+
+
+def _data(options: list[str], index: object) -> dict:
+    return {"question": "Q?", "options": options, "answer_index": index, "explanation": "E."}
+
+
+def test_mcq_shape_rejects_three_options_two_keys_and_bad_index():
+    assert check_mcq_shape(_data(["a", "b", "c"], 0)) == "mcq_shape"
+    assert check_mcq_shape(_data(["a", "b", "c", "d", "e"], 0)) == "mcq_shape"
+    assert check_mcq_shape(_data(["a", "b", "c", "d"], [0, 2])) == "mcq_shape"  # two correct options
+    assert check_mcq_shape(_data(["a", "b", "c", "d"], 4)) == "mcq_shape"
+    assert check_mcq_shape(_data(["a", "b", "c", "d"], -1)) == "mcq_shape"
+    assert check_mcq_shape(_data(["a", "", "c", "d"], 0)) == "mcq_shape"
+    assert check_mcq_shape(_data(["a", "b", "c", "d"], 3)) is None
+    assert check_mcq_shape(_data(["a", "b", "c", "d"], [1])) is None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["Adversarial training", "adversarial training.", "Dropout", "Weight decay"],  # equal after normalization
+        ["Mixup", "Mixup and CutMix", "Dropout", "Weight decay"],  # short option inside another
+        ["The model's confidence", "Model confidence", "Dropout", "Weight decay"],  # article and case only
+        ["Contradiction, neutrality, or entailment", "Entailment, neutrality, or contradiction", "Yes", "No"],
+        ["Training larger models on larger datasets", "Training larger models on large datasets", "GELU", "Cutout"],
+    ],
+)
+def test_duplicate_options_are_rejected(options):
+    item = mcq("Which technique improves robustness?", options, options[0], "E.")
+    assert check_duplicate_options(item) == "duplicate_options"
+
+
+def test_distinct_options_pass_even_when_they_differ_by_one_word():
+    item = mcq("What do larger models need to reach the same performance?",
+               ["Fewer samples", "More samples", "More GPUs", "Longer training"], "Fewer samples", "E.")
+    assert check_duplicate_options(item) is None
+    assert check_duplicate_options(GOOD_MCQ) is None
+
+
+# --- self-contained -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "According to the slide, what is the best way to robustify models?",
+        "What does this slide say about adversarial training?",
+        "Which method is described in the text above?",
+        "Based on the passage, what reduces clean accuracy?",
+        "What is shown above?",
+        "In the figure, which curve is the training loss?",
+    ],
+)
+def test_questions_that_point_at_the_slide_are_rejected(question):
+    item = mcq(question, GOOD_MCQ.options, GOOD_MCQ.answer, GOOD_MCQ.explanation)
+    assert check_self_contained(item) == "not_self_contained"
+
+
+def test_options_that_point_at_other_options_are_rejected():
+    item = mcq(GOOD_MCQ.question, ["Adversarial training", "Dropout", "Weight decay", "All of the above"],
+               "Adversarial training", "E.")
+    assert check_self_contained(item) == "not_self_contained"
+
+
+def test_self_contained_question_passes():
+    assert check_self_contained(GOOD_MCQ) is None
+    assert check_self_contained(mcq("What fraction of the image patches does MAE mask?", ["75%", "15%", "50%", "25%"],
+                                    "75%", "E.")) is None
+
+
+# --- support ---------------------------------------------------------------------------------------------------
+
+
+def test_key_from_the_slide_is_supported():
+    assert check_supported(GOOD_MCQ, AT_SLIDE) is None
+    item = mcq("By how much can adversarial training reduce clean accuracy?", ["10% or more", "1%", "50%", "0%"],
+               "10% or more", "AT can reduce accuracy on non-adversarial (clean) examples by 10%+.")
+    assert check_supported(item, AT_SLIDE) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "explanation"),
+    [
+        ("Dropout regularization", "Dropout prevents co-adaptation of neurons and improves robustness."),
+        # the explanation is copied from the slide, the key is not: the key alone must be supported too
+        ("Weight decay", "The best way to robustify models to lp attacks is adversarial training."),
+        ("20% or more", "AT can reduce accuracy on clean examples by 20%."),  # a number not on the slide
+    ],
+)
+def test_key_not_on_the_slide_is_rejected(answer, explanation):
+    item = mcq("What is the best way to robustify models?", [answer, "a", "b", "c"], answer, explanation)
+    assert check_supported(item, AT_SLIDE) == "unsupported_key"
+
+
+def test_false_tf_statement_is_checked_through_its_explanation():
+    good = PracticeItem("GANs are density models.", "tf", ["True", "False"], "False",
+                        "GANs are not density models: there is no way to obtain probability estimates from a GAN.", [])
+    bad = PracticeItem("GANs are density models.", "tf", ["True", "False"], "False",
+                       "GANs are trained with a variational lower bound on the log-likelihood.", [])
+    assert check_supported(good, GAN_SLIDE) is None
+    assert check_supported(bad, GAN_SLIDE) == "unsupported_key"
+
+
+# --- duplicate questions, self-check, all checks -------------------------------------------------------------------
+
+
+def test_duplicate_question_is_rejected():
+    previous = ["What is the best known way to make models robust to lp attacks?"]
+    reworded = mcq("What is the best known way to make a model robust to lp attacks?", GOOD_MCQ.options,
+                   GOOD_MCQ.answer, GOOD_MCQ.explanation)
+    assert check_duplicate_question(GOOD_MCQ, previous) == "duplicate_question"
+    assert check_duplicate_question(reworded, previous) == "duplicate_question"
+    other = mcq("By how much can adversarial training reduce clean accuracy?", ["10%+", "1%", "50%", "0%"], "10%+",
+                "E.")
+    assert check_duplicate_question(other, previous) is None
+    assert check_duplicate_question(other, []) is None
+
+
+def test_self_check_reply_must_name_the_key():
+    assert parse_letter("B", 4) == 1
+    assert parse_letter("(c) because", 4) == 2
+    assert parse_letter("Answer: D", 4) == 3
+    assert parse_letter("B", 2) == 1
+    assert parse_letter("E", 4) is None
+    assert check_self_check("A.", 0, 4) is None
+    assert check_self_check("C", 0, 4) == "self_check_failed"
+    assert check_self_check("I am not sure", 0, 4) == "self_check_failed"
+
+
+def test_good_item_passes_every_check():
+    assert check_item(GOOD_MCQ, AT_SLIDE, previous=["What does GAN stand for?"]) is None
+
+
+def test_reasons_are_the_documented_ones():
+    assert set(REASONS) == {"unparseable", "mcq_shape", "duplicate_options", "not_self_contained", "unsupported_key",
+                            "duplicate_question", "self_check_failed"}
+
+
+# --- with the embedder ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def embed():
+    from assistant.config import Settings
+    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.models import embedder_spec
+
+    settings = Settings.from_env()
+    try:
+        embedder = SentenceTransformerEmbedder(embedder_spec(settings.embedder), settings.cache_dir, settings.threads)
+        embedder.embed(["warm"])
+    except AssistantError as err:
+        pytest.skip(f"embedder unavailable: {err}")
+    return embedder.embed
+
+
+def test_embedder_catches_a_reworded_duplicate_question(embed):
+    previous = ["Which approach is the most effective defence against lp-bounded attacks?"]
+    item = mcq("What is the best known way to make models robust to lp attacks?", GOOD_MCQ.options, GOOD_MCQ.answer,
+               GOOD_MCQ.explanation)
+    assert check_duplicate_question(item, ["What does GAN stand for?"], embed) is None
+    assert check_duplicate_question(item, previous, embed) in (None, "duplicate_question")  # measured, see below
+    assert check_duplicate_question(item, [item.question.replace("best known", "best")], embed) == "duplicate_question"
+
+
+def test_embedder_keeps_one_word_flip_distractors(embed):
+    options = ["Larger models require fewer samples", "Larger models require more samples", "More GPUs", "Longer runs"]
+    item = mcq("What do larger models need to reach the same performance?", options, options[0], "E.")
+    assert check_duplicate_options(item, embed) is None
+    options = ["Negative maximum softmax probability", "Negative max softmax probability", "Reconstruction error",
+               "Density"]
+    near = mcq("What is the anomaly score?", options, options[1], "E.")
+    assert check_duplicate_options(near, embed) == "duplicate_options"
+
+
+@pytest.mark.parametrize(
+    ("good", "answer", "explanation"),
+    [
+        (True, "Adversarial training",
+         "Adversarial training is the best way we know to robustify models to lp attacks."),
+        (True, "Train on adversarial examples created from each minibatch",
+         "AT creates adversarial examples (e.g. with PGD) for each minibatch and optimizes the loss on them."),
+        (False, "Dropout regularization", "Dropout prevents co-adaptation of neurons and improves robustness."),
+        (False, "Weight decay", "The best way to robustify models to lp attacks is adversarial training."),
+        (False, "Randomized smoothing", "Certified defences add Gaussian noise to inputs at test time."),
+    ],
+)
+def test_support_with_the_embedder(embed, good, answer, explanation):
+    item = mcq("Q?", [answer, "x", "y", "z"], answer, explanation)
+    assert (check_supported(item, AT_SLIDE, embed) is None) == good
+
+
+# --- slides, prompts, items, export, quiz -----------------------------------------------------------------------------
+
+CHUNKS = [
+    chunk(1, "Lecture 24: Midterm 2 review", "Title", "CS 182"),
+    chunk(2, "Modeling sequential data", "Problem setup", "x" * 100),
+    chunk(3, "Distribution shift and robustness", "ANLI", "y" * 100),
+    chunk(4, "Distributional robustness", "Group", "z" * 100),
+]
+
+
+def test_sections_and_resolution():
+    assert sections(CHUNKS) == ["Lecture 24: Midterm 2 review", "Modeling sequential data",
+                                "Distribution shift and robustness", "Distributional robustness"]
+    assert resolve_section("modeling SEQUENTIAL data", CHUNKS) == "Modeling sequential data"
+    assert resolve_section("Model", CHUNKS) == "Modeling sequential data"
+    assert resolve_section("distribution shift", CHUNKS) == "Distribution shift and robustness"
+    with pytest.raises(AssistantError, match="several sections"):
+        resolve_section("Distribution", CHUNKS)
+    with pytest.raises(AssistantError, match="Modeling sequential data"):
+        resolve_section("Reinforcement learning", CHUNKS)
+
+
+def test_short_slides_are_not_usable_and_spread_is_even():
+    assert not usable(CHUNKS[0]) and usable(CHUNKS[1])
+    slides = [chunk(i, "S", f"T{i}", "w" * 100) for i in range(10)]
+    picked = spread(slides, 5)
+    assert [c.slide for c in picked[:5]] == [0, 2, 4, 6, 8]
+    assert len(picked) == 10 and len({c.slide for c in picked}) == 10
+    assert spread(slides[:3], 5) == slides[:3]
+
+
+def test_prompt_holds_one_slide_and_varies_on_retry():
+    c = chunk(31, "S", "Adversarial training (AT)", AT_SLIDE)
+    first = build_messages("mcq", c)
+    retry = build_messages("mcq", c, avoid=["What is the best way to robustify models?"])
+    assert "Adversarial training (AT)" in first[1]["content"] and '"answer_index"' in first[1]["content"]
+    assert "Ask about a different fact than" in retry[1]["content"] and first != retry
+    assert "$" not in build_messages("tf", c, truth=False)[1]["content"].replace(AT_SLIDE, "")
+
+
+def test_to_item_shuffles_options_but_keeps_the_key():
+    c = chunk(31, "S", "Adversarial training (AT)", AT_SLIDE)
+    data = {"question": "Q?", "options": ["right", "w1", "w2", "w3"], "answer_index": 0, "explanation": "E."}
+    item = to_item(data, "mcq", c)
+    assert item.answer == "right" and sorted(item.options) == sorted(data["options"])
+    assert item.source == [{"id": "d#31", "title": "Adversarial training (AT)", "deck": "Deck", "slide": 31}]
+    keys = {to_item(dict(data, question=f"Q{i}?"), "mcq", c).key_index for i in range(20)}
+    assert len(keys) > 1  # the key is not always A
+    tf = to_item({"question": "S.", "answer": False, "explanation": "E."}, "tf", c)
+    assert tf.options == ["True", "False"] and tf.answer == "False"
+
+
+def test_exports_round_trip(tmp_path):
+    items = [GOOD_MCQ, PracticeItem('A "quoted", comma statement.', "tf", ["True", "False"], "True", "E,\nx.", SOURCE)]
+    export_json(items, tmp_path / "set.json")
+    assert [PracticeItem.from_dict(d) for d in json.loads((tmp_path / "set.json").read_text())] == items
+    export_anki_csv(items, tmp_path / "set.csv")
+    text = (tmp_path / "set.csv").read_text()
+    rows = list(csv.reader(io.StringIO("\n".join(ln for ln in text.split("\n") if not ln.startswith("#")))))
+    assert len(rows) == 2 and all(len(r) == 2 for r in rows)
+    front, back = rows[0]
+    assert front.startswith(GOOD_MCQ.question) and "\nA. " in front and "\nD. " in front
+    assert f"{'ABCD'[GOOD_MCQ.key_index]}. Adversarial training" in back
+    assert "Source: Lecture 24, slide 31: Adversarial training (AT)" in back
+    assert rows[1][0] == 'True or false: A "quoted", comma statement.'
+
+
+def test_terminal_quiz_scores_and_shows_the_source():
+    tf = PracticeItem("AT can reduce clean accuracy.", "tf", ["True", "False"], "True", "By 10%+.", SOURCE)
+    practice = PracticeSet([GOOD_MCQ, tf], requested=2, qtype="mcq", scope="test")
+    answers = iter(["ABCD"[GOOD_MCQ.key_index], "false"])
+    printed: list[str] = []
+    score = run_terminal_quiz(practice, input_fn=lambda _prompt: next(answers), print_fn=printed.append)
+    assert score == 1.0
+    out = "\n".join(printed)
+    assert "Correct" in out and "Incorrect" in out and "Score: 1 / 2" in out
+    assert "Source: Lecture 24, slide 31: Adversarial training (AT)" in out
+
+
+def test_terminal_quiz_stops_on_end_of_input():
+    def eof(_prompt: str) -> str:
+        raise EOFError
+
+    printed: list[str] = []
+    practice = PracticeSet([GOOD_MCQ], requested=1, qtype="mcq", scope="test")
+    assert run_terminal_quiz(practice, input_fn=eof, print_fn=printed.append) == 0.0
+    assert "Quiz stopped." in "\n".join(printed)
+
+
+# --- the real model ----------------------------------------------------------------------------------------------
+
+SECTIONS = [
+    "Distribution shift and robustness",
+    "Deep Unsupervised Learning",
+    "Massive models + the last guest lectures",
+]
+
+
+@pytest.mark.slow
+def test_real_model_writes_checked_mcqs_for_three_sections():
+    """Acceptance: 5 MCQs per section, each passing every check, citing that section, no duplicates."""
+    from assistant.answer import Assistant
+    from assistant.config import Settings
+    from assistant.practice import generate_set, slide_text
+
+    assistant = Assistant(Settings.from_env(model="qwen2.5-coder-1.5b"))
+    chunks = {c.slide_id: c for c in assistant.index.chunks}
+    all_questions: list[str] = []
+    total = Counter()
+    for section in SECTIONS:
+        start = time.perf_counter()
+        result = generate_set(assistant, section=section, n=5, qtype="mcq", seen=all_questions)
+        log.warning("%s: %d items, %d attempts, rejections %s, %.0f s (%s)", section, len(result.items),
+                    result.attempts, dict(result.rejections), time.perf_counter() - start, result.seconds_per_accepted)
+        assert len(result.items) == 5, result.message
+        assert result.attempts == len(result.items) + sum(result.rejections.values())
+        assert set(result.rejections) <= set(REASONS)
+        total += result.rejections
+        previous: list[str] = list(all_questions)
+        for item in result.items:
+            assert item.type == "mcq" and len(item.options) == 4 and item.answer in item.options
+            (source,) = item.source
+            slide = chunks[source["id"]]
+            assert slide.section == section
+            assert check_item(item, slide_text(slide), previous, assistant.embedder.embed) is None
+            previous.append(item.question)
+        all_questions.extend(i.question for i in result.items)
+    log.warning("rejections over the three sections: %s", dict(total))
