@@ -120,7 +120,7 @@ def clean_question(raw: object, limit: int) -> str:
 
 def is_follow_up(question: str) -> bool:
     """Elliptical or anaphoric questions ("what about MAE?", "why is that?") need the previous turn."""
-    return bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 2
+    return bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 1
 
 
 def build_messages(question: str, retrieval: Retrieval, history: Sequence[Turn], context_k: int = 3) -> list[Message]:
@@ -133,7 +133,7 @@ def build_messages(question: str, retrieval: Retrieval, history: Sequence[Turn],
     for n, hit in enumerate(retrieval.hits[:context_k], start=1):
         c = hit.chunk
         blocks.append(f"[{n}] {c.title}\n{c.text.strip() or '(no text on this slide)'}")
-    content = "Slides:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+    content = prompts.load("answer_user").format(slides="\n\n".join(blocks), question=question)
     messages.append({"role": "user", "content": content})
     return messages
 
@@ -269,6 +269,8 @@ class Assistant:
             result.answer, result.refused, result.refusal_reason = refusal_text(retrieval), True, "model"
             return
         sentences = split_sentences(raw)
+        if len(sentences) > 1 and not re.search(r"[.!?)\]]\s*$", raw):
+            sentences = sentences[:-1]  # cut off by the length limit: drop the unfinished sentence
         context = retrieval.hits[: self.settings.context_k]
         slide_texts = [h.chunk.search_text for h in context]
         vectors = self.embedder.embed([strip_markers(s) for s in sentences] + slide_texts)

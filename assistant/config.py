@@ -45,9 +45,9 @@ class Settings:
     engine: str = "transformers"  # or "llamacpp" / "openai"
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "default"
-    top_k: int = 4  # slides shown in the sources panel
+    top_k: int = 3  # slides shown in the sources panel
     context_k: int = 3  # of those, slides given to the model: prefill time grows with every slide
-    max_new_tokens: int = 200  # answers are short; bounds a rambling model
+    max_new_tokens: int = 120  # answers are one or two sentences; bounds a rambling model
     max_question_chars: int = 2000
     prompt_lookup: int = 10  # draft tokens copied from the prompt per step; 0 turns it off
     cache_prefix: bool = True  # reuse the system prompt's KV cache across questions

@@ -159,7 +159,8 @@ def candidate_slides(
         pool = [lst[i] for i in range(max(map(len, per_section), default=0)) for lst in per_section if i < len(lst)]
     distinct = list({c.slide_id: c for c in reversed([c for c in pool if usable(c)])}.values())[::-1]
     if not distinct:
-        what = f'about "{topic}"' if topic else (f'in "{section}"' if section else "in the index")
+        what = "among the chosen ones" if slide_ids else f'about "{topic}"' if topic else (
+            f'in "{section}"' if section else "in the index")
         raise AssistantError(f"no slide {what} has enough text to ask a question about; try another section or topic")
     return distinct
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 Embed = Callable[[list[str]], np.ndarray]  # normalised vectors, one row per text
 
 REASONS = (
-    "unparseable", "mcq_shape", "duplicate_options", "not_self_contained", "unsupported_key",
+    "unparseable", "mcq_shape", "duplicate_options", "distractor_on_slide", "not_self_contained", "unsupported_key",
     "duplicate_question", "self_check_failed",
 )
 QTYPES = ("mcq", "tf", "short")
@@ -36,6 +36,7 @@ QTYPES = ("mcq", "tf", "short")
 OPTION_JACCARD = 0.8  # content-word overlap that makes two options the same answer
 OPTION_COSINE = 0.98  # 0.95 would reject good one-word-flip distractors ("fewer"/"more" samples: 0.97)
 SHORT_OPTION_WORDS = 6  # containment ("Mixup" in "Mixup and CutMix") only counts between short options
+DISTRACTOR_RUN = 0.75  # share of a distractor's words found as one run on the slide that makes it a slide fact
 QUESTION_JACCARD = 0.7
 QUESTION_COSINE = 0.92
 # A key (with its explanation) is supported when enough of its words are on the slide OR it is close in
@@ -46,6 +47,10 @@ SUPPORT_COSINE = 0.75
 KEY_LEXICAL = 0.5
 KEY_COSINE = 0.5
 
+_WORD = re.compile(r"[a-z0-9]+")
+# Function words only: unlike ``tokenize`` this keeps "not"/"no", which decide whether a run of slide words agrees.
+_FUNCTION_WORDS = frozenset("a an the of to in for and or is are be by on with as it its they their this that".split())
+_NEGATIONS = frozenset({"not", "no", "never", "cannot", "nt"})
 _NUMBER = re.compile(r"\d+(?:[.:]\d+)?%?")
 _NOT_SELF_CONTAINED = re.compile(
     r"\b(the|this|that|these) slides?\b|\b(the|this) (passage|excerpt|figure)\b|\bthe (text|passage) above\b"
@@ -219,6 +224,52 @@ def check_duplicate_options(item: PracticeItem, embed: Embed | None = None) -> s
     return None
 
 
+def _words(text: str) -> list[str]:
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).lower().replace("n't", " not"))
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+            for w in words if w not in _FUNCTION_WORDS]
+
+
+def _longest_run(words: list[str], slide: list[str]) -> tuple[int, int]:
+    """Length of the longest run of ``words`` found contiguous in ``slide``, and where it starts on the slide."""
+    best, where = 0, -1
+    for i in range(len(slide)):
+        for j in range(len(words)):
+            k = 0
+            while i + k < len(slide) and j + k < len(words) and slide[i + k] == words[j + k]:
+                k += 1
+            if k > best:
+                best, where = k, i
+    return best, where
+
+
+def check_distractors(item: PracticeItem, slide_text: str) -> str | None:
+    """A distractor the slide states almost word for word is probably also correct: two keys, an unfair item.
+
+    Small models fill MCQs with the slide's other bullet points ("To convert high dimensional data into
+    lower dimensional representations" as a *wrong* reason to model densities). A run of at least
+    ``DISTRACTOR_RUN`` of a distractor's words (3 or more) on the slide rejects it, unless the slide negates
+    the run and the distractor does not (then the distractor contradicts the slide, as it should).
+    """
+    if item.type != "mcq":
+        return None
+    slide = _words(slide_text)
+    for option in item.options:
+        if option == item.answer:
+            continue
+        words = _words(option)
+        if len(words) < 3:
+            continue
+        run, start = _longest_run(words, slide)
+        if run < max(3, DISTRACTOR_RUN * len(words)):
+            continue
+        slide_negated = start > 0 and slide[start - 1] in _NEGATIONS
+        if slide_negated and not _NEGATIONS & set(words):
+            continue
+        return "distractor_on_slide"
+    return None
+
+
 def check_self_contained(item: PracticeItem) -> str | None:
     """The student sees the question, never the slide: "according to the slide" cannot be answered."""
     if _NOT_SELF_CONTAINED.search(item.question):
@@ -303,6 +354,7 @@ def check_item(
     return (
         check_self_contained(item)
         or check_duplicate_options(item, embed)
+        or check_distractors(item, slide_text)
         or check_supported(item, slide_text, embed)
         or check_duplicate_question(item, list(previous), embed)
     )

@@ -33,7 +33,7 @@ EXAMPLES = [
     "When and where is midterm 2?",
     "What is the difference between domain adaptation and domain generalization?",
     "How does adversarial training work?",
-    "Why do we use batch normalization?",
+    "What does MAE mask during training?",
 ]
 GENERIC_ERROR = (
     "Sorry, something went wrong while answering. Please ask again; if it keeps happening, tell the course staff."
@@ -41,6 +41,8 @@ GENERIC_ERROR = (
 SOURCES_EMPTY = (
     '<div class="src-empty">The slides behind each answer appear here, numbered like the [n] markers in it.</div>'
 )
+# Placeholders until the first token; plain text, since headless and lab browsers may lack emoji fonts.
+READING, WRITING = "Reading the slides…", "Writing the answer…"
 SLIDE_CHARS = 300  # enough of a slide to recognise it; the full slide is one click away in the deck
 SOURCES_CSS = """
 .src-head { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
@@ -74,7 +76,7 @@ def sources_html(question: str, retrieval: Retrieval, answer: Answer | None = No
     for n, hit in enumerate(retrieval.hits, start=1):
         c = hit.chunk
         citation = cited.get(c.slide_id)
-        badge = '<span class="src-badge">✅ cited</span>' if citation else ""
+        badge = '<span class="src-badge">✓ cited</span>' if citation else ""
         support = f'<div class="src-snippet">Supports: “{text(citation.snippet)}”</div>' if citation else ""
         parts.append(
             f'<div class="src{" cited" if citation else ""}">'
@@ -116,7 +118,7 @@ def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tup
         question = message if isinstance(message, str) else ""
         if question.strip():
             messages.append({"role": "user", "content": text(_trim(question, limit + 1))})
-        reply: dict[str, Any] = {"role": "assistant", "content": "⏳ Reading the slides…"}
+        reply: dict[str, Any] = {"role": "assistant", "content": READING}
         messages.append(reply)
         sources = SOURCES_EMPTY
         yield _copy(messages), sources, turns
@@ -127,7 +129,7 @@ def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tup
                 if isinstance(event, SourcesEvent):
                     retrieval = event.retrieval
                     sources = sources_html(question, retrieval)
-                    reply["content"] = "⏳ Writing the answer…"
+                    reply["content"] = WRITING
                 elif isinstance(event, TokenEvent):
                     streamed += event.text
                     reply["content"] = text(streamed)
@@ -139,11 +141,11 @@ def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tup
                     turns = [*turns, Turn(done.question, done.answer, done.query)]
                 yield _copy(messages), sources, turns
         except AssistantError as err:
-            reply["content"] = f"⚠️ {text(err)}"
+            reply["content"] = text(err)
             yield _copy(messages), sources, turns
         except Exception:  # noqa: BLE001 - a bug: keep the traceback in the log, not on the page
             log.exception("answering %r failed", _trim(question, 200))
-            reply["content"] = f"⚠️ {GENERIC_ERROR}"
+            reply["content"] = GENERIC_ERROR
             yield _copy(messages), sources, turns
 
     return respond

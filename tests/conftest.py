@@ -69,3 +69,33 @@ def assistant_default(settings: Settings, embedder, shipped_index):
     from assistant.answer import Assistant
 
     return Assistant(replace(settings, max_new_tokens=80), embedder=embedder, index=shipped_index)
+
+
+@pytest.fixture(scope="session")
+def llama_server(settings: Settings):
+    """A real OpenAI-compatible server (llama.cpp, same packaged 1.5B weights) on 127.0.0.1."""
+    from assistant.llamacpp import start_server
+    from assistant.models import chat_spec, gguf_path
+
+    server, url = start_server(gguf_path(chat_spec(settings.model), settings.cache_dir), settings.threads)
+    yield url
+    del server
+
+
+def _engine_assistant(settings: Settings, embedder, index, **overrides):
+    from dataclasses import replace
+
+    from assistant.answer import Assistant
+
+    return Assistant(replace(settings, max_new_tokens=80, **overrides), embedder=embedder, index=index)
+
+
+@pytest.fixture(scope="session", params=["transformers", "llamacpp", "openai"])
+def engine_assistant(request, settings: Settings, embedder, shipped_index):
+    """The real pipeline on each engine: transformers (default), llama.cpp in-process, an OpenAI server."""
+    if request.param == "transformers":
+        return request.getfixturevalue("assistant_default")
+    if request.param == "llamacpp":
+        return _engine_assistant(settings, embedder, shipped_index, engine="llamacpp")
+    url = request.getfixturevalue("llama_server")
+    return _engine_assistant(settings, embedder, shipped_index, engine="openai", openai_base_url=url)

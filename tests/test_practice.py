@@ -34,6 +34,7 @@ from assistant.practice import (
 )
 from assistant.practice_checks import (
     REASONS,
+    check_distractors,
     check_duplicate_options,
     check_duplicate_question,
     check_item,
@@ -176,6 +177,32 @@ def test_distinct_options_pass_even_when_they_differ_by_one_word():
     assert check_duplicate_options(GOOD_MCQ) is None
 
 
+AR_SLIDE = (
+    "Autoregressive models summary\n"
+    "Autoregressive models offer best in class modeling performance, both in terms of generation and likelihood\n"
+    "GANs are still superior when it comes to image generation\n"
+    "Lastly, autoregressive models do not naturally provide a notion of a latent space, so they are not used for "
+    "representation learning"
+)
+
+
+def test_distractor_that_the_slide_states_is_rejected():
+    # a real 1.5B output: the "wrong" option D is a true bullet of the slide, so the item has two keys
+    item = mcq("What is a key advantage of autoregressive models?",
+               ["Best in class likelihood", "They are superior to GANs in image generation", "They need no GPU",
+                "They are not used for representation learning"], "Best in class likelihood", "E.")
+    assert check_distractors(item, AR_SLIDE) == "distractor_on_slide"
+
+
+def test_distractor_that_contradicts_the_slide_passes():
+    item = mcq("Why are autoregressive models not used for representation learning?",
+               ["They provide no natural latent space", "They are used for representation learning",
+                "They are superior to GANs in image generation", "They are fast to sample from"],
+               "They provide no natural latent space", "E.")
+    assert check_distractors(item, AR_SLIDE) is None  # the slide negates the run ("not used for ...")
+    assert check_distractors(GOOD_MCQ, AT_SLIDE) is None
+
+
 # --- self-contained -----------------------------------------------------------------------------------------------
 
 
@@ -271,8 +298,8 @@ def test_good_item_passes_every_check():
 
 
 def test_reasons_are_the_documented_ones():
-    assert set(REASONS) == {"unparseable", "mcq_shape", "duplicate_options", "not_self_contained", "unsupported_key",
-                            "duplicate_question", "self_check_failed"}
+    assert set(REASONS) == {"unparseable", "mcq_shape", "duplicate_options", "distractor_on_slide",
+                            "not_self_contained", "unsupported_key", "duplicate_question", "self_check_failed"}
 
 
 # --- with the embedder ---------------------------------------------------------------------------------------------
@@ -416,6 +443,109 @@ def test_terminal_quiz_stops_on_end_of_input():
     practice = PracticeSet([GOOD_MCQ], requested=1, qtype="mcq", scope="test")
     assert run_terminal_quiz(practice, input_fn=eof, print_fn=printed.append) == 0.0
     assert "Quiz stopped." in "\n".join(printed)
+
+
+# --- generate_set with a scripted model ---------------------------------------------------------------------------
+
+
+class ScriptedGenerator:
+    """Replies from a list, in order; records the prompts so tests can see retries vary them."""
+
+    name = "scripted"
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = list(replies)
+        self.prompts: list[str] = []
+
+    def stream(self, messages, max_new_tokens=200):
+        self.prompts.append(messages[-1]["content"])
+        yield self.replies.pop(0) if self.replies else "no more"
+
+
+def bag_of_words(texts: list[str]):
+    """A deterministic stand-in embedder: hashed content words, normalised."""
+    import zlib
+
+    import numpy as np
+
+    out = np.zeros((len(texts), 256), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in text.lower().split():
+            out[row, zlib.crc32(word.encode()) % 256] += 1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1, norms)
+
+
+def fake_assistant(replies: list[str]):
+    from types import SimpleNamespace
+
+    chunks = [
+        chunk(1, "Deck", "Title", "CS 182"),
+        chunk(31, "Robustness", "Adversarial training (AT)", AT_SLIDE.split("\n", 1)[1]),
+        chunk(37, "Robustness", "GANs summary", GAN_SLIDE.split("\n", 1)[1]),
+    ]
+    gen = ScriptedGenerator(replies)
+    return SimpleNamespace(index=SimpleNamespace(chunks=chunks), embedder=SimpleNamespace(embed=bag_of_words),
+                           generator=lambda model=None: gen, retriever=None), gen
+
+
+def _mcq_reply(question: str, options: list[str], index: int, explanation: str) -> str:
+    body = json.dumps({"question": question, "options": options, "answer_index": index, "explanation": explanation})
+    return f"```json\n{body}\n```"
+
+
+AT_REPLY = _mcq_reply("What is the best known way to make models robust to lp attacks?",
+                      ["Adversarial training", "Dropout", "Weight decay", "Early stopping"], 0,
+                      "Adversarial training is the best way we know of to robustify models to lp attacks.")
+GAN_REPLY = _mcq_reply("Which metrics are usually used to evaluate GANs?",
+                       ["Inception and FID scores", "BLEU", "Perplexity", "Top-1 accuracy"], 0,
+                       "Metrics for evaluating GANs rely on a pretrained classifier, e.g. Inception and FID scores.")
+
+GAN2_REPLY = _mcq_reply("Why are GANs hard to evaluate?",
+                        ["They are not density models", "They are too slow", "They need labels", "They overfit"], 0,
+                        "GANs are not density models, so there is no way to obtain probability estimates from a GAN.")
+
+
+def test_generate_set_retries_rejects_and_counts():
+    from assistant.practice import generate_set
+
+    def letter(reply: str) -> str:  # the self-check answer naming the key after the seeded shuffle
+        data = parse_reply(reply, "mcq")
+        return "ABCD"[to_item(data, "mcq", chunk(0, "", "", "")).key_index]
+
+    replies = [
+        "Sorry, I cannot do that.",  # slide 31, attempt 1: unparseable
+        _mcq_reply("According to the slide, what robustifies models?", ["AT", "Dropout", "Decay", "Stop"], 0, "AT."),
+        AT_REPLY, letter(AT_REPLY),  # attempt 3: accepted, then the self-check agrees
+        GAN_REPLY,  # slide 37: asked earlier in the session
+        GAN2_REPLY, "A" if letter(GAN2_REPLY) != "A" else "B",  # the self-check disagrees with the key
+        _mcq_reply("Q?", ["a", "b", "c"], 0, "E."),  # three options
+    ]
+    assistant, gen = fake_assistant(replies)
+    events: list[tuple[int, int, str]] = []
+    seen = ["Usually, which metrics are used to evaluate GANs?"]
+    result = generate_set(assistant, section="robust", n=2, seen=seen, progress=lambda *e: events.append(e))
+    assert [i.question for i in result.items] == ["What is the best known way to make models robust to lp attacks?"]
+    assert result.rejections == Counter(unparseable=1, not_self_contained=1, self_check_failed=1,
+                                        duplicate_question=1, mcq_shape=1)
+    assert result.attempts == 6 and result.first_try_accepted == 0 and len(result.seconds_per_accepted) == 1
+    assert result.message == "Generated 1 of 2 questions: the slides of this section support no more."
+    assert events[-1] == (1, 2, "done")
+    generation_prompts = [p for p in gen.prompts if "Reply with JSON" in p]
+    assert len(set(generation_prompts)) == len(generation_prompts)  # every retry asks differently
+    assert all("CS 182" not in p for p in gen.prompts)  # the title slide is too short to ask about
+
+
+def test_generate_set_rejects_unknown_inputs():
+    from assistant.practice import generate_set
+
+    assistant, _ = fake_assistant([])
+    with pytest.raises(AssistantError, match="unknown question type"):
+        generate_set(assistant, qtype="essay")
+    with pytest.raises(AssistantError, match="Robustness"):
+        generate_set(assistant, section="Reinforcement learning")
+    with pytest.raises(AssistantError, match="unknown slide id"):
+        generate_set(assistant, slide_ids=["nope#1"])
 
 
 # --- the real model ----------------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_off_topic_question_shows_sources_first_then_refuses_without_loading_a_m
     assert "not in the slides" not in reply_of(updates[first][0])  # sources came before the reply
     chat, sources, turns = updates[-1]
     assert "not in the slides" in reply_of(chat)
-    assert "✅ cited" not in sources
+    assert "✓ cited" not in sources
     assert chat[0] == {"role": "user", "content": "What is the capital of Australia?"}
     assert len(turns) == 1 and turns[0].question == "What is the capital of Australia?"
     # refused by the gate: the 1.5B model picked in the dropdown was never created, let alone loaded
@@ -104,8 +104,10 @@ def test_history_is_kept_and_passed_on(respond):
     earlier = [Turn("What is adversarial training?", "Training on adversarial examples [1].", "adversarial training")]
     chat = [{"role": "user", "content": "What is adversarial training?"},
             {"role": "assistant", "content": [{"type": "text", "text": "Training on adversarial examples [1]."}]}]
-    new_chat, _, turns = list(respond("What is the capital of Australia?", earlier, FAST, chat))[-1]
-    assert [t.question for t in turns] == ["What is adversarial training?", "What is the capital of Australia?"]
+    # not a follow-up (no pronoun, several content words), so the gate refuses it without the model
+    question = "Which city is the capital of Australia today?"
+    new_chat, _, turns = list(respond(question, earlier, FAST, chat))[-1]
+    assert [t.question for t in turns] == ["What is adversarial training?", question]
     assert [m["role"] for m in new_chat] == ["user", "assistant", "user", "assistant"]
     assert new_chat[1]["content"] == "Training on adversarial examples [1]."
 
@@ -161,5 +163,5 @@ def test_served_app_streams_a_cited_answer(app_url: str):
     final = reply_of(chat)
     assert "Dwinelle" in final or "5" in final, final
     assert re.search(r"\[\d\]", final), final  # a citation marker pointing into the sources panel
-    assert "Midterm 2 logistics" in sources and "✅ cited" in sources
+    assert "Midterm 2 logistics" in sources and "✓ cited" in sources
     print(f"/ask answered in {time.perf_counter() - start:.1f} s with {len(outputs)} updates")
