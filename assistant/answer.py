@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 
 GATE = 0.30  # answerability below this is refused before the model (calibrated: README, "Refusal gate")
 REFUSAL = "That is not in the slides."
-_MODEL_REFUSAL = re.compile(r"(slides|context|sources?|material)\s+(do(es)?\s+not|don't|doesn't)\s+(cover|contain|mention)", re.I)
+_MODEL_REFUSAL = re.compile(
+    r"(slides|context|sources?|material)\s+(do(es)?\s+not|don't|doesn't)\s+(cover|contain|mention)", re.I
+)
 _FOLLOW_UP = re.compile(
     r"^\s*(and|but|so|what about|how about|why|how come|what else|and why|is that|are they|does it|do they)\b"
     r"|\b(it|its|that|this|those|these|they|them|their|he|she|the same|one)\b",
@@ -181,7 +183,10 @@ class Assistant:
     def variant(self, settings: Settings | None = None, retrieval_mode: str = "hybrid") -> Assistant:
         """Another pipeline over the same loaded index, embedder and models (for baselines)."""
         other = Assistant(
-            settings or self.settings, embedder=self.embedder, index=self.index, retrieval_mode=retrieval_mode,
+            settings or self.settings,
+            embedder=self.embedder,
+            index=self.index,
+            retrieval_mode=retrieval_mode,
             gate=self.gate,
         )
         other._generators, other._default, other._lock = self._generators, self._default, self._lock
@@ -263,7 +268,11 @@ class Assistant:
     def _finish(self, result: Answer, raw: str, retrieval: Retrieval, system_prompt: str) -> None:
         """Cite each sentence, then decide whether the reply stands as an answer."""
         if leaks_instructions(raw, system_prompt):
-            result.answer, result.refused, result.refusal_reason = REFUSAL + " I can only help with the course slides.", True, "leak"
+            result.answer, result.refused, result.refusal_reason = (
+                REFUSAL + " I can only help with the course slides.",
+                True,
+                "leak",
+            )
             return
         if not raw or _MODEL_REFUSAL.search(raw):
             result.answer, result.refused, result.refusal_reason = refusal_text(retrieval), True, "model"
@@ -276,7 +285,7 @@ class Assistant:
         vectors = self.embedder.embed([strip_markers(s) for s in sentences] + slide_texts)
         sentence_vectors, slide_vectors = vectors[: len(sentences)], vectors[len(sentences) :]
         cited: dict[str, Citation] = {}
-        for sentence, vector in zip(sentences, sentence_vectors):
+        for sentence, vector in zip(sentences, sentence_vectors, strict=True):
             support = best_support(sentence, vector, slide_texts, slide_vectors)
             source_id = None
             if support.source is not None:
@@ -284,10 +293,16 @@ class Assistant:
                 source_id = chunk.slide_id
                 if source_id not in cited:
                     cited[source_id] = Citation(
-                        chunk.slide_id, chunk.title, chunk.deck_title, chunk.slide,
-                        snippet(sentence, chunk.text), marker=support.source + 1,
+                        chunk.slide_id,
+                        chunk.title,
+                        chunk.deck_title,
+                        chunk.slide,
+                        snippet(sentence, chunk.text),
+                        marker=support.source + 1,
                     )
-            result.sentences.append({"text": strip_markers(sentence), "source": source_id, "support": round(support.score, 4)})
+            result.sentences.append(
+                {"text": strip_markers(sentence), "source": source_id, "support": round(support.score, 4)}
+            )
         result.citations = list(cited.values())
         if sentences and not cited:
             # Nothing the model said can be traced to a slide: it answered from its own knowledge.

@@ -88,7 +88,16 @@ def chunk_slides(slides: list[Slide], limit: int = MAX_CHUNK_CHARS) -> list[Chun
         for n, part in enumerate(parts, start=1):
             chunk_id = slide.id if n == 1 else f"{slide.id}/{n}"
             chunks.append(
-                Chunk(chunk_id, slide.id, slide.deck, slide.deck_title, slide.section, slide.number, slide.title,
-                      part, slide.source)
+                Chunk(
+                    chunk_id,
+                    slide.id,
+                    slide.deck,
+                    slide.deck_title,
+                    slide.section,
+                    slide.number,
+                    slide.title,
+                    part,
+                    slide.source,
+                )
             )
     return chunks

@@ -223,13 +223,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")
 
     p = command("eval", cmd_eval, "run the staff Q/A set through the pipeline and write a report")
-    p.add_argument("--qa", type=Path, default=Path(__file__).resolve().parent.parent / "eval" / "qa.jsonl",
-                   help="Q/A file, one JSON object a line (default: eval/qa.jsonl)")
+    p.add_argument(
+        "--qa",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "eval" / "qa.jsonl",
+        help="Q/A file, one JSON object a line (default: eval/qa.jsonl)",
+    )
     p.add_argument("--out", type=Path, default=None, help="report folder (default: eval/reports/latest)")
     p.add_argument("--model", default=None, help=models_help)
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    p.add_argument("--baseline", choices=["closed-book", "dense", "bm25", "all"], default=None,
-                   help="run a baseline instead of the product pipeline ('all': every baseline)")
+    p.add_argument(
+        "--baseline",
+        choices=["closed-book", "dense", "bm25", "all"],
+        default=None,
+        help="run a baseline instead of the product pipeline ('all': every baseline)",
+    )
     p.add_argument("--with-default", action="store_true", help="also run the product pipeline with --baseline")
     p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
 

@@ -56,7 +56,7 @@ class Settings:
     max_queue: int = 64  # students waiting beyond this get a "busy, try again" message
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then ``ASSISTANT_*`` environment variables, then explicit overrides (CLI flags)."""
         base = cls()
         env = {

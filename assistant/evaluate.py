@@ -129,14 +129,16 @@ class Scorer:
         if item.answerable and answer.retrieved:
             rel = metrics.relevance([(r["id"], r["title"]) for r in answer.retrieved], item.gold)
             n_gold = max(1, len(item.gold))
-            row.update({
-                "hit@1": metrics.hit_at_k(rel, 1),
-                "hit@3": metrics.hit_at_k(rel, 3),
-                "hit@5": metrics.hit_at_k(rel, 5),
-                "mrr": metrics.reciprocal_rank(rel),
-                "ndcg@5": metrics.ndcg_at_k(rel, n_gold, 5),
-                "rel": rel,
-            })
+            row.update(
+                {
+                    "hit@1": metrics.hit_at_k(rel, 1),
+                    "hit@3": metrics.hit_at_k(rel, 3),
+                    "hit@5": metrics.hit_at_k(rel, 5),
+                    "mrr": metrics.reciprocal_rank(rel),
+                    "ndcg@5": metrics.ndcg_at_k(rel, n_gold, 5),
+                    "rel": rel,
+                }
+            )
         if item.answerable and not answer.refused:
             text = strip_markers(answer.answer)
             row["fact_recall"] = metrics.fact_recall(text, item.facts)
@@ -170,7 +172,10 @@ def closed_book_answer(assistant: Assistant, question: str, model: str | None) -
     raw = "".join(pieces).strip()
     refused = not raw or "not in the slides" in raw.lower() or "i don't know" in raw.lower()
     return Answer(
-        question=text, answer=REFUSAL if refused else raw, refused=refused, model=gen.name,
+        question=text,
+        answer=REFUSAL if refused else raw,
+        refused=refused,
+        model=gen.name,
         refusal_reason="model" if refused else "",
         timings={"retrieval_s": 0.0, "ttft_s": ttft, "total_s": time.perf_counter() - start},
     )

@@ -191,7 +191,9 @@ class OpenAIGenerator:
         try:
             response = urllib.request.urlopen(request, timeout=300)  # noqa: S310 - the URL is the configured server
         except (urllib.error.URLError, OSError) as err:
-            raise AssistantError(f"the inference server at {self.base_url} did not answer ({err}); is it running?") from None
+            raise AssistantError(
+                f"the inference server at {self.base_url} did not answer ({err}); is it running?"
+            ) from None
         with response:
             for raw in response:
                 line = raw.decode("utf-8", "replace").strip()

@@ -121,7 +121,7 @@ def build(
     chunks = chunk_slides(slides)
     reuse: dict[str, np.ndarray] = {}
     if previous is not None and previous.manifest.get("embedder") == embedder.key:
-        for chunk, digest, vector in zip(previous.chunks, previous.manifest["digests"], previous.vectors):
+        for chunk, digest, vector in zip(previous.chunks, previous.manifest["digests"], previous.vectors, strict=True):
             reuse[f"{chunk.id}:{digest}"] = vector
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     todo = [i for i, c in enumerate(chunks) if f"{c.id}:{c.digest}" not in reuse]
@@ -182,7 +182,11 @@ def save(index: Index, index_dir: Path) -> Path:
         why = reason.get(err.errno, err.strerror or str(err))
         raise IndexProblem(f"cannot write the index to {index_dir}: {why}; free space or pass --index DIR") from None
     for stale in index_dir.iterdir():
-        if stale.is_dir() and stale.name != name and (stale.name.startswith("snapshot-") or stale.name.startswith(".building-")):
+        if (
+            stale.is_dir()
+            and stale.name != name
+            and (stale.name.startswith("snapshot-") or stale.name.startswith(".building-"))
+        ):
             shutil.rmtree(stale, ignore_errors=True)
     index.manifest, index.path = manifest, final
     return final
@@ -202,7 +206,9 @@ def load(index_dir: Path) -> Index:
     if manifest is None:
         raise IndexProblem(f"the index in {index_dir} has no readable manifest; {fix}")
     if manifest.get("format") != FORMAT:
-        raise IndexProblem(f"the index in {index_dir} has format {manifest.get('format')!r}, expected {FORMAT!r}; {fix}")
+        raise IndexProblem(
+            f"the index in {index_dir} has format {manifest.get('format')!r}, expected {FORMAT!r}; {fix}"
+        )
     for name, digest in manifest.get("files", {}).items():
         path = folder / name
         if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:

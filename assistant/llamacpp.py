@@ -33,7 +33,9 @@ def start_server(gguf: Path, threads: int = 2, port: int | None = None, ctx: int
     try:
         import xllamacpp
     except ImportError:
-        raise ModelUnavailable("the llamacpp engine needs xllamacpp; run: .venv/bin/pip install -e '.[llamacpp]'") from None
+        raise ModelUnavailable(
+            "the llamacpp engine needs xllamacpp; run: .venv/bin/pip install -e '.[llamacpp]'"
+        ) from None
     params = xllamacpp.CommonParams()
     params.model.path = str(gguf)
     params.n_ctx = ctx

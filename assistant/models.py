@@ -16,9 +16,9 @@ import logging
 import os
 import shutil
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from assistant.errors import ModelUnavailable
 from assistant.storage import read_json, write_json

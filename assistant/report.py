@@ -14,10 +14,20 @@ from assistant.storage import atomic_write_text, read_json
 
 ORDER = ("default", "dense", "bm25", "closed-book")
 HEADLINE = [
-    ("hit@1", "hit@1"), ("hit@3", "hit@3"), ("hit@5", "hit@5"), ("mrr", "MRR"), ("ndcg@5", "nDCG@5"),
-    ("fact_recall", "key-fact recall"), ("token_f1", "token F1"), ("embedding_similarity", "embedding sim."),
-    ("citation_accuracy", "citation acc."), ("grounding", "grounding"), ("refusal_accuracy", "refusal acc."),
-    ("false_refusal_rate", "false refusals"), ("median_ttft_s", "median TTFT s"), ("median_total_s", "median total s"),
+    ("hit@1", "hit@1"),
+    ("hit@3", "hit@3"),
+    ("hit@5", "hit@5"),
+    ("mrr", "MRR"),
+    ("ndcg@5", "nDCG@5"),
+    ("fact_recall", "key-fact recall"),
+    ("token_f1", "token F1"),
+    ("embedding_similarity", "embedding sim."),
+    ("citation_accuracy", "citation acc."),
+    ("grounding", "grounding"),
+    ("refusal_accuracy", "refusal acc."),
+    ("false_refusal_rate", "false refusals"),
+    ("median_ttft_s", "median TTFT s"),
+    ("median_total_s", "median total s"),
 ]
 
 
@@ -52,7 +62,9 @@ def _plots(out: Path, runs: dict[str, tuple[dict, list[dict]]]) -> list[str]:
         rels = [r["rel"] for r in rows if r.get("answerable") and r.get("rel") is not None]
         if rels:
             ks = range(1, 6)
-            ax.plot(list(ks), [metrics.mean(metrics.hit_at_k(rel, k) for rel in rels) for k in ks], marker="o", label=name)
+            ax.plot(
+                list(ks), [metrics.mean(metrics.hit_at_k(rel, k) for rel in rels) for k in ks], marker="o", label=name
+            )
     ax.set(xlabel="k", ylabel="hit@k", title="Gold slide in the top k", ylim=(0, 1.02))
     ax.legend()
     fig.tight_layout()
@@ -108,10 +120,17 @@ def write_report(out: Path, weakest: int = 8) -> Path:
     lines += ["", "![hit@k](hit_at_k.png)"] if "hit_at_k.png" in plots else []
     summary, rows = runs.get("default", runs[names[0]])
     if summary.get("sections"):
-        lines += ["", "## Per section (product pipeline)", "", "| section | n | hit@3 | key-fact recall | answer rate |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Per section (product pipeline)",
+            "",
+            "| section | n | hit@3 | key-fact recall | answer rate |",
+            "|---|---|---|---|---|",
+        ]
         for name, s in summary["sections"].items():
-            lines.append(f"| {name} | {s['n']} | {fmt(s['hit@3'])} | {fmt(s['fact_recall'])} | {fmt(s['answer_rate'])} |")
+            lines.append(
+                f"| {name} | {s['n']} | {fmt(s['hit@3'])} | {fmt(s['fact_recall'])} | {fmt(s['answer_rate'])} |"
+            )
         lines += ["", "![sections](sections.png)"]
     if "latency.png" in plots:
         lines += ["", "## Latency", "", "![latency](latency.png)"]
@@ -119,8 +138,10 @@ def write_report(out: Path, weakest: int = 8) -> Path:
     for row in _weakest(rows, weakest):
         why = row["outcome"].replace("_", " ")
         answer = " ".join(row.get("answer", "").split())[:300]
-        lines.append(f"- **{row['id']}** ({why}; fact recall {fmt(row.get('fact_recall'))}, hit@3 {fmt(row.get('hit@3'))}): "
-                     f"{row['question']}  \n  → {answer}")
+        lines.append(
+            f"- **{row['id']}** ({why}; fact recall {fmt(row.get('fact_recall'))}, hit@3 {fmt(row.get('hit@3'))}): "
+            f"{row['question']}  \n  → {answer}"
+        )
     if summary.get("problems"):
         lines += ["", "## Skipped lines of the Q/A file", ""] + [f"- {p}" for p in summary["problems"]]
     path = out / "report.md"
@@ -135,4 +156,5 @@ def _weakest(rows: list[dict], n: int) -> list[dict]:
         if not row.get("answerable"):
             return -1.0
         return (1 - (row.get("fact_recall") if row.get("fact_recall") is not None else 1)) + (1 - row.get("hit@3", 1))
+
     return [r for r in sorted(rows, key=badness, reverse=True)[:n] if badness(r) > 0]

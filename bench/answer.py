@@ -68,16 +68,18 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
         reply_tokens = len(tokenizer(answer.model_reply)["input_ids"]) if answer.model_reply else 0
         t = answer.timings
         decode_s = (t["total_s"] - t["ttft_s"]) if t.get("ttft_s") else None
-        rows.append({
-            "question": question,
-            "refused": answer.refused,
-            "retrieval_s": t["retrieval_s"],
-            "prompt_tokens": prompt_tokens,
-            "reply_tokens": reply_tokens,
-            "ttft_s": t.get("ttft_s"),
-            "decode_tok_s": (reply_tokens - 1) / decode_s if decode_s and reply_tokens > 1 else None,
-            "total_s": t["total_s"],
-        })
+        rows.append(
+            {
+                "question": question,
+                "refused": answer.refused,
+                "retrieval_s": t["retrieval_s"],
+                "prompt_tokens": prompt_tokens,
+                "reply_tokens": reply_tokens,
+                "ttft_s": t.get("ttft_s"),
+                "decode_tok_s": (reply_tokens - 1) / decode_s if decode_s and reply_tokens > 1 else None,
+                "total_s": t["total_s"],
+            }
+        )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"load_s": load_s, "peak_rss_mb": peak_mb, "rows": rows}
 
@@ -90,7 +92,9 @@ def _stats(values: list[float | None]) -> dict | None:
 
 
 def _run_child(engine: str, model: str, n: int, extra: dict) -> dict:
-    code = f"import json, bench.answer as b; print('RESULT' + json.dumps(b.child({engine!r}, {model!r}, {n}, {extra!r})))"
+    code = (
+        f"import json, bench.answer as b; print('RESULT' + json.dumps(b.child({engine!r}, {model!r}, {n}, {extra!r})))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=3600)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
     if line is None:
@@ -125,10 +129,16 @@ def main() -> None:
             rows = first["rows"]
             answered = [r for r in rows if not r["refused"]]
             results[f"{engine}/{model}"] = {
-                "engine": engine, "model": model, "cold_cache": cold,
-                "load_cold_s": first["load_s"], "load_warm_s": warm_load, "peak_rss_mb": first["peak_rss_mb"],
-                **{key: _stats([r[key] for r in (rows if key in ("retrieval_s",) else answered)])
-                   for key in ("retrieval_s", "prompt_tokens", "ttft_s", "decode_tok_s", "total_s", "reply_tokens")},
+                "engine": engine,
+                "model": model,
+                "cold_cache": cold,
+                "load_cold_s": first["load_s"],
+                "load_warm_s": warm_load,
+                "peak_rss_mb": first["peak_rss_mb"],
+                **{
+                    key: _stats([r[key] for r in (rows if key in ("retrieval_s",) else answered)])
+                    for key in ("retrieval_s", "prompt_tokens", "ttft_s", "decode_tok_s", "total_s", "reply_tokens")
+                },
                 "rows": rows,
             }
             print(f"done {engine}/{model}", file=sys.stderr)
@@ -141,9 +151,16 @@ def main() -> None:
 
 
 def render(results: dict) -> str:
-    keys = [("load_cold_s", "load (first) s"), ("load_warm_s", "load (warm) s"), ("retrieval_s", "retrieval s"),
-            ("prompt_tokens", "prompt tokens"), ("ttft_s", "TTFT s"), ("decode_tok_s", "decode tok/s"),
-            ("total_s", "total s"), ("peak_rss_mb", "peak RSS MB")]
+    keys = [
+        ("load_cold_s", "load (first) s"),
+        ("load_warm_s", "load (warm) s"),
+        ("retrieval_s", "retrieval s"),
+        ("prompt_tokens", "prompt tokens"),
+        ("ttft_s", "TTFT s"),
+        ("decode_tok_s", "decode tok/s"),
+        ("total_s", "total s"),
+        ("peak_rss_mb", "peak RSS MB"),
+    ]
     names = list(results)
     lines = [f"| figure (median, min–max) | {' | '.join(names)} |", "|---|" + "---|" * len(names)]
     for key, label in keys:
@@ -162,8 +179,12 @@ def render(results: dict) -> str:
         if engine == "llamacpp" or ref is None:
             continue
         parts = []
-        for key, label in (("ttft_s", "TTFT"), ("decode_tok_s", "decode tok/s"), ("total_s", "total"),
-                           ("peak_rss_mb", "peak RSS")):
+        for key, label in (
+            ("ttft_s", "TTFT"),
+            ("decode_tok_s", "decode tok/s"),
+            ("total_s", "total"),
+            ("peak_rss_mb", "peak RSS"),
+        ):
             ours, theirs = results[name].get(key), ref.get(key)
             ours = ours["median"] if isinstance(ours, dict) else ours
             theirs = theirs["median"] if isinstance(theirs, dict) else theirs

@@ -32,8 +32,11 @@ class CountingGenerator:
     ("question", "facts", "slide"),
     [
         ("Which room is the second midterm in?", ["Dwinelle"], "Midterm 2 logistics"),
-        ("what is the anomaly score in the simple baseline for anomaly detection?", ["confidence", "max"],
-         "A simple baseline for anomaly detection"),
+        (
+            "what is the anomaly score in the simple baseline for anomaly detection?",
+            ["confidence", "max"],
+            "A simple baseline for anomaly detection",
+        ),
         ("what's the downside of adversarial training on clean accuracy?", ["10%"], "Adversarial training (AT)"),
     ],
 )

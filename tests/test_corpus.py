@@ -52,7 +52,10 @@ def test_image_only_slides_after_a_divider_are_reported_near_empty():
 
 
 def test_sections_and_headings_inside_slides():
-    text = "# Deck\nintro\n# Part A\n# One\n## sub heading\nbody one\n# Part B\n\n# Two\nbody two\n```\n# not a slide\n```\n"
+    text = (
+        "# Deck\nintro\n# Part A\n# One\n## sub heading\nbody one\n"
+        "# Part B\n\n# Two\nbody two\n```\n# not a slide\n```\n"
+    )
     slides = parse_markdown_deck(text, "d")
     content = _content(slides)
     assert [s.title for s in content] == ["Deck", "One", "Two"]
@@ -112,7 +115,10 @@ def test_pptx_reader_reads_title_body_and_notes(tmp_path: Path):
     from pptx import Presentation
 
     deck = Presentation()
-    for title, body, notes in [("Intro deck", "welcome", ""), ("Attention", "queries keys values", "softmax of scores")]:
+    for title, body, notes in [
+        ("Intro deck", "welcome", ""),
+        ("Attention", "queries keys values", "softmax of scores"),
+    ]:
         slide = deck.slides.add_slide(deck.slide_layouts[1])
         slide.shapes.title.text = title
         slide.placeholders[1].text = body

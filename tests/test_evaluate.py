@@ -13,11 +13,21 @@ from assistant.qa import read_qa
 from assistant.report import write_report
 
 QA = [
-    {"id": "p1", "question": "Which room is midterm 2 in?", "answerable": True, "gold": ["Midterm 2 logistics"],
-     "reference": "Dwinelle 155.", "facts": [["Dwinelle"]]},
+    {
+        "id": "p1",
+        "question": "Which room is midterm 2 in?",
+        "answerable": True,
+        "gold": ["Midterm 2 logistics"],
+        "reference": "Dwinelle 155.",
+        "facts": [["Dwinelle"]],
+    },
     {"id": "p2", "question": "What is the capital of Australia?", "answerable": False, "gold": []},
-    {"id": "p3", "question": "What does adversarial training cost on clean examples?", "answerable": True,
-     "gold": ["cs182-lecture24-midterm2-review#31"]},
+    {
+        "id": "p3",
+        "question": "What does adversarial training cost on clean examples?",
+        "answerable": True,
+        "gold": ["cs182-lecture24-midterm2-review#31"],
+    },
 ]
 
 

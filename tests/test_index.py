@@ -50,7 +50,8 @@ def test_editing_one_slide_re_embeds_exactly_one_chunk(corpus_copy: Path, embedd
     assert ix.stale_reason(previous, corpus_copy, embedder.key) == "the corpus changed since it was built"
     second, _, embedded = ix.build(corpus_copy, embedder, previous)
     assert embedded == 1
-    changed = [c.title for c, a, b in zip(second.chunks, first.vectors, second.vectors) if not np.array_equal(a, b)]
+    pairs = zip(second.chunks, first.vectors, second.vectors, strict=True)
+    changed = [c.title for c, a, b in pairs if not np.array_equal(a, b)]
     assert changed == ["Midterm 2 logistics"]
 
 

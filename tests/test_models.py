@@ -59,8 +59,12 @@ def _fake_cache(tmp_path: Path, spec) -> Path:
 
     write_json(
         folder / "manifest.json",
-        {"format": models.CACHE_FORMAT, "gguf_sha256": spec.sha256, "files": {"model.safetensors": 100},
-         "sha256": {"model.safetensors": models.sha256_file(folder / "model.safetensors")}},
+        {
+            "format": models.CACHE_FORMAT,
+            "gguf_sha256": spec.sha256,
+            "files": {"model.safetensors": 100},
+            "sha256": {"model.safetensors": models.sha256_file(folder / "model.safetensors")},
+        },
     )
     return folder
 

@@ -28,8 +28,9 @@ def test_alignment_picks_the_supporting_slide_even_against_a_wrong_marker():
 
 def test_no_slide_supports_an_invented_sentence():
     vectors = np.eye(2, dtype=np.float32)
-    result = best_support("Dropout randomly zeroes activations.", np.array([0.1, 0.1], np.float32), [LOGISTICS, ATTACKS],
-                          vectors)
+    result = best_support(
+        "Dropout randomly zeroes activations.", np.array([0.1, 0.1], np.float32), [LOGISTICS, ATTACKS], vectors
+    )
     assert result.source is None
 
 
