@@ -100,3 +100,50 @@ def test_prepared_cache_of_the_real_models_verifies(settings):
 def test_unknown_model_lists_choices():
     with pytest.raises(ModelUnavailable, match="qwen2.5-coder-1.5b"):
         models.chat_spec("gpt-9")
+
+
+KILLED_PREPARE = r"""
+import os, sys
+from pathlib import Path
+import transformers
+from assistant import models
+
+cache = Path(sys.argv[1])
+spec = models.chat_spec("qwen2.5-coder-0.5b")
+gguf = cache / spec.key / "model.gguf"
+gguf.parent.mkdir(parents=True, exist_ok=True)
+gguf.write_bytes(b"stand-in")
+models.gguf_path = lambda *a, **k: gguf  # the conversion protocol is under test, not the 500 MB join
+
+config = transformers.Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                  num_attention_heads=2, num_key_value_heads=1)
+tiny = transformers.Qwen2ForCausalLM(config)
+transformers.AutoModelForCausalLM.from_pretrained = staticmethod(lambda *a, **k: tiny)
+class Tok:
+    def save_pretrained(self, path):
+        Path(path, "tokenizer.json").write_text("{}")
+transformers.AutoTokenizer.from_pretrained = staticmethod(lambda *a, **k: Tok())
+if sys.argv[2] == "kill":
+    real = models.sha256_file
+    models.sha256_file = lambda *a, **k: os._exit(9)  # dies after the weights are written, before the manifest
+print(models.prepare_chat_model(spec, cache))
+"""
+
+
+def test_killed_preparation_leaves_no_cache_a_later_run_trusts(tmp_path: Path):
+    script = tmp_path / "prep.py"
+    script.write_text(KILLED_PREPARE, encoding="utf-8")
+    spec = models.chat_spec("qwen2.5-coder-0.5b")
+    killed = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), "kill"], cwd=ROOT, capture_output=True, timeout=300
+    )
+    assert killed.returncode == 9, killed.stderr.decode()[-2000:]
+    assert list((tmp_path / spec.key).glob("hf.tmp-*")), "the kill should have left a temp folder behind"
+    assert models.cached_hf_folder(spec, tmp_path) is None
+    finished = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), "ok"], cwd=ROOT, capture_output=True, timeout=300
+    )
+    assert finished.returncode == 0, finished.stderr.decode()[-2000:]
+    assert models.cached_hf_folder(spec, tmp_path) is not None
+    assert not list((tmp_path / spec.key).glob("hf.tmp-*"))
+    assert models.verify_hf_folder(spec, tmp_path)
