@@ -184,7 +184,8 @@ def slide_text(chunk: Chunk) -> str:
 def focus_lines(chunk: Chunk) -> list[str]:
     """The slide's substantive bullet lines; successive questions on one slide each focus on another."""
     lines = [ln.strip(" -•\t") for ln in plain_text(chunk.text).splitlines()]
-    return [ln for ln in lines if len(ln) >= 30 and "above" not in ln.lower()]
+    # rhetorical questions ("What if we knew ...?") and pointers ("all of the above") are not facts to ask about
+    return [ln for ln in lines if len(ln) >= 30 and "above" not in ln.lower() and not ln.endswith("?")]
 
 
 def build_messages(
@@ -254,8 +255,7 @@ def attempt_item(
     if reason is None and self_check and qtype in ("mcq", "tf"):
         reply = complete(gen, self_check_messages(item, chunk), SELF_CHECK_TOKENS, stop_at_json=False)
         reason = check_self_check(reply, item.key_index or 0, len(item.options))
-    if reason:
-        log.info("rejected (%s): %s | key: %s", reason, item.question, item.answer)
+    log.info("%s: %s | key: %s", f"rejected ({reason})" if reason else "accepted", item.question, item.answer)
     return (None, reason, item.question) if reason else (item, None, item.question)
 
 

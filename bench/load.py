@@ -1,0 +1,182 @@
+"""Load test: the real app on 127.0.0.1, driven by concurrent ``gradio_client`` sessions.
+
+Each session asks its own question (a different slide each) through the streaming ``/ask``
+endpoint; the run is bounded by ``--sessions`` and ``--seconds``. Reports requests sent,
+answered, failed and dropped; queue wait and answer latency (p50/p95/max); peak memory of the
+server; and "mixed up" answers, whose cited slides are not the slides retrieved for their own
+question.
+
+    .venv/bin/python bench/load.py --sessions 20 --seconds 900 [--model qwen2.5-coder-0.5b]
+
+Writes ``bench/results/load.json`` and ``bench/results/load.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import resource
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUESTIONS = [
+    ("Which room is midterm 2 in?", "Midterm 2 logistics"),
+    ("Is there a lecture on Wednesday?", "Today's lecture"),
+    ("What is the simple baseline for anomaly detection?", "A simple baseline for anomaly detection"),
+    ("How is model calibration measured?", "Model calibration"),
+    ("What does adversarial training cost on clean examples?", "Adversarial training (AT)"),
+    ("What is domain adaptation's assumption about source and target data?", "Domain adaptation"),
+    ("Why are GANs hard to evaluate?", "GANs summary"),
+    ("What fraction of image patches does MAE mask?", "Masked autoencoding"),
+    ("Which architectural choice helps adversarial robustness?", "What improves adversarial robustness?"),
+    ("What is the key challenge in subpopulation shift?", "Subpopulation shift"),
+    ("Which massive language models should I know?", "Massive models"),
+    ("How was the ANLI dataset constructed?", "In NLP: the ANLI dataset"),
+    ("What does invariant feature learning try to match?", "Invariant feature learning"),
+    ("What is the threat model for adversarial attacks?", "Adversarial robustness"),
+    ("Do adversarial examples transfer between models?", "Transferability of attacks"),
+    ("What are the downsides of autoregressive models?", "Autoregressive models summary"),
+    ("What tradeoff do VAEs have?", "VAEs summary"),
+    ("What is the most common contrastive learning loss?", "Contrastive learning"),
+    ("What did the scaling laws paper find about sample efficiency?", "Scaling laws for neural language models"),
+    ("What is DAgger used for in deep RL?", "Deep reinforcement learning guest lecture"),
+    ("What is domain generalization?", "Domain generalization"),
+    ("What is rebalancing in group robustness?", "Distributional (group) robustness"),
+]
+
+
+def session(url: str, question: str, gold: str, model: str, deadline: float) -> dict:
+    from gradio_client import Client
+
+    sent = time.perf_counter()
+    if sent > deadline:
+        return {"question": question, "status": "not sent"}
+    try:
+        client = Client(url, verbose=False)
+        job = client.submit(question, model, [], api_name="/ask")
+        first_update = None
+        while not job.done():
+            if first_update is None and len(job.outputs()) > 0:
+                first_update = time.perf_counter() - sent
+            if time.perf_counter() > deadline + 600:
+                job.cancel()
+                return {"question": question, "status": "dropped"}
+            time.sleep(0.05)
+        outputs = job.outputs()
+        final = job.result()
+    except Exception as err:  # noqa: BLE001 - a failed request is a result here
+        return {"question": question, "status": "failed", "error": repr(err)[:200]}
+    chat, sources = final[0], final[1]
+    reply = chat[-1]["content"] if chat else ""
+    reply = reply if isinstance(reply, str) else json.dumps(reply)
+    own = gold in html.unescape(sources)
+    return {
+        "question": question,
+        "status": "answered" if reply else "empty",
+        "queue_wait_s": first_update,
+        "latency_s": time.perf_counter() - sent,
+        "updates": len(outputs),
+        "own_sources": own,
+        "reply": reply[:300],
+    }
+
+
+def _peak_rss_mb(stop: threading.Event, peak: list[float]) -> None:
+    import os
+
+    while not stop.is_set():
+        with open(f"/proc/{os.getpid()}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS"):
+                    peak[0] = max(peak[0], int(line.split()[1]) / 1024)
+        time.sleep(0.5)
+
+
+def pct(values: list[float], p: float) -> float | None:
+    from assistant.metrics import percentile
+
+    return percentile(values, p)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=900, help="no new request after this")
+    parser.add_argument("--model", default=None)
+    args = parser.parse_args()
+
+    from assistant.answer import Assistant
+    from assistant.config import Settings
+    from assistant.llamacpp import free_port
+    from assistant.ui import create_app, launch_options
+
+    settings = Settings.from_env()
+    model = args.model or settings.model
+    assistant = Assistant(settings)
+    assistant.warm(model)
+    demo = create_app(assistant, settings)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **launch_options())
+    url = f"http://127.0.0.1:{port}/"
+    stop, peak = threading.Event(), [0.0]
+    watcher = threading.Thread(target=_peak_rss_mb, args=(stop, peak), daemon=True)
+    watcher.start()
+    start = time.perf_counter()
+    deadline = start + args.seconds
+    with ThreadPoolExecutor(max_workers=args.sessions) as pool:
+        futures = [
+            pool.submit(session, url, *QUESTIONS[i % len(QUESTIONS)], model, deadline) for i in range(args.sessions)
+        ]
+        rows = [f.result() for f in futures]
+    stop.set()
+    demo.close()
+    answered = [r for r in rows if r["status"] == "answered"]
+    latencies = [r["latency_s"] for r in answered]
+    waits = [r["queue_wait_s"] for r in answered if r.get("queue_wait_s") is not None]
+    report = {
+        "sessions": args.sessions,
+        "model": model,
+        "concurrency": settings.concurrency,
+        "max_queue": settings.max_queue,
+        "sent": sum(r["status"] != "not sent" for r in rows),
+        "answered": len(answered),
+        "failed": sum(r["status"] in ("failed", "empty") for r in rows),
+        "dropped": sum(r["status"] == "dropped" for r in rows),
+        "mixed_up": sum(not r["own_sources"] for r in answered),
+        "first_update_s": {"p50": pct(waits, 50), "p95": pct(waits, 95), "max": max(waits, default=None)},
+        "latency_s": {"p50": pct(latencies, 50), "p95": pct(latencies, 95), "max": max(latencies, default=None)},
+        "peak_rss_mb": max(peak[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "wall_s": time.perf_counter() - start,
+        "rows": rows,
+    }
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "load.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [
+        f"| sessions | sent | answered | failed | dropped | mixed up | first update p50/p95/max s | "
+        f"answer latency p50/p95/max s | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+        "| {sessions} | {sent} | {answered} | {failed} | {dropped} | {mixed_up} | {w} | {l} | {rss:.0f} |".format(
+            w="/".join(f"{v:.1f}" if v is not None else "n/a" for v in report["first_update_s"].values()),
+            l="/".join(f"{v:.1f}" if v is not None else "n/a" for v in report["latency_s"].values()),
+            rss=report["peak_rss_mb"],
+            **report,
+        ),
+        "",
+        f"model {model}, concurrency {settings.concurrency}, queue size {settings.max_queue}, "
+        f"wall time {report['wall_s']:.0f} s; median answer {statistics.median(latencies) if latencies else 0:.1f} s",
+    ]
+    (out / "load.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
