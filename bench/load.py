@@ -161,8 +161,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "load.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [
-        f"| sessions | sent | answered | failed | dropped | mixed up | first update p50/p95/max s | "
-        f"answer latency p50/p95/max s | peak RSS MB |",
+        "| sessions | sent | answered | failed | dropped | mixed up | first update p50/p95/max s | "
+        "answer latency p50/p95/max s | peak RSS MB |",
         "|---|---|---|---|---|---|---|---|---|",
         "| {sessions} | {sent} | {answered} | {failed} | {dropped} | {mixed_up} | {w} | {l} | {rss:.0f} |".format(
             w="/".join(f"{v:.1f}" if v is not None else "n/a" for v in report["first_update_s"].values()),
