@@ -181,6 +181,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quiz(args: argparse.Namespace) -> int:
+    from assistant.grading import run_terminal_quiz
+    from assistant.practice import export_anki_csv, export_json, generate_set
+
+    assistant = _assistant(args)
+    bar = _bar("writing questions", "question")
+    result = generate_set(
+        assistant,
+        section=args.section,
+        topic=args.topic,
+        n=args.n,
+        qtype=args.type,
+        model=args.model,
+        progress=lambda done, total, _status: bar(done, total),
+    )
+    print(result.message, file=sys.stderr)
+    if args.export:
+        stem = args.export.with_suffix("")
+        export_json(result.items, stem.with_suffix(".json"))
+        export_anki_csv(result.items, stem.with_suffix(".csv"))
+        print(f"exported {len(result.items)} questions to {stem}.json and {stem}.csv (Anki)", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    if not result.items:
+        return 1
+    run_terminal_quiz(result, assistant=assistant)
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.ui import serve
 
@@ -221,6 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help=models_help)
     p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+
+    p = command("quiz", cmd_quiz, "practice questions from the slides, checked, then graded in the terminal")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--section", default=None, help="a section of the deck (case-insensitive; unknown lists them)")
+    scope.add_argument("--topic", default=None, help="free-text topic, retrieved like a question")
+    p.add_argument("--n", type=int, default=5, help="how many questions (default 5)")
+    p.add_argument("--type", choices=["mcq", "tf", "short"], default="mcq")
+    p.add_argument("--model", default=None, help=models_help)
+    p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
+    p.add_argument("--json", action="store_true", help="print the checked items as JSON instead of quizzing")
+    p.add_argument("--export", type=Path, default=None, help="also write FILE.json and FILE.csv (Anki import)")
 
     p = command("eval", cmd_eval, "run the staff Q/A set through the pipeline and write a report")
     p.add_argument(
