@@ -49,7 +49,7 @@ class Settings:
     context_k: int = 3  # of those, slides given to the model: prefill time grows with every slide
     max_new_tokens: int = 120  # answers are one or two sentences; bounds a rambling model
     max_question_chars: int = 2000
-    prompt_lookup: int = 0  # draft tokens copied from the prompt per step (0: off; bench/answer.py --set prompt_lookup=10)
+    prompt_lookup: int = 0  # prompt-lookup draft tokens per step; 0 is off (see README, "Speed")
     cache_prefix: bool = True  # reuse the system prompt's KV cache across questions
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     concurrency: int = 1  # answers generated at once; one keeps a 2-core machine responsive
