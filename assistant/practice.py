@@ -255,7 +255,8 @@ def attempt_item(
     if reason is None and self_check and qtype in ("mcq", "tf"):
         reply = complete(gen, self_check_messages(item, chunk), SELF_CHECK_TOKENS, stop_at_json=False)
         reason = check_self_check(reply, item.key_index or 0, len(item.options))
-    log.info("%s: %s | key: %s", f"rejected ({reason})" if reason else "accepted", item.question, item.answer)
+    log.info("%s: %s | key: %s | options: %s", f"rejected ({reason})" if reason else "accepted", item.question,
+             item.answer, item.options)
     return (None, reason, item.question) if reason else (item, None, item.question)
 
 

@@ -7,6 +7,7 @@ only unless ``--allow-remote``, optional password, models loaded before the firs
 Everything a user or a slide supplies is escaped before it reaches the page: the chatbot renders
 markdown and the sources panel is HTML, and neither may turn a question into markup or script.
 gradio is imported inside functions so that ``import assistant.ui`` stays cheap for the CLI.
+The Practice tab lives in ``assistant.practice_ui``; ``create_app`` adds it after the Chat tab.
 """
 
 from __future__ import annotations
@@ -204,6 +205,13 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
     chatbot.clear(lambda: (SOURCES_EMPTY, []), outputs=[sources, turns], queue=False, api_visibility="private")
 
 
+def _practice_tab(assistant: Assistant, settings: Settings) -> None:
+    """The Practice tab (generate checked questions, answer one at a time, score); built in ``practice_ui``."""
+    from assistant.practice_ui import practice_tab
+
+    practice_tab(assistant, settings)
+
+
 def create_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     """The Blocks app; separate from ``serve`` so tests launch it on their own port."""
     from assistant.models import set_offline
@@ -215,6 +223,8 @@ def create_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         gr.Markdown("## Study assistant\nAnswers come only from the course slides, with the slides they cite.")
         with gr.Tab("Chat"):
             _chat_tab(assistant, settings)
+        with gr.Tab("Practice"):
+            _practice_tab(assistant, settings)
 
         def answer_json(question: str, model: str = "") -> dict:
             """One whole answer as JSON (``Answer.to_dict``), without streaming; for scripts and load tests."""

@@ -90,12 +90,18 @@ def _engine_assistant(settings: Settings, embedder, index, **overrides):
     return Assistant(replace(settings, max_new_tokens=80, **overrides), embedder=embedder, index=index)
 
 
+@pytest.fixture(scope="session")
+def assistant_llamacpp(settings: Settings, embedder, shipped_index):
+    """The default model's same weights through llama.cpp: the fast engine for long real-model tests."""
+    return _engine_assistant(settings, embedder, shipped_index, engine="llamacpp")
+
+
 @pytest.fixture(scope="session", params=["transformers", "llamacpp", "openai"])
 def engine_assistant(request, settings: Settings, embedder, shipped_index):
     """The real pipeline on each engine: transformers (default), llama.cpp in-process, an OpenAI server."""
     if request.param == "transformers":
         return request.getfixturevalue("assistant_default")
     if request.param == "llamacpp":
-        return _engine_assistant(settings, embedder, shipped_index, engine="llamacpp")
+        return request.getfixturevalue("assistant_llamacpp")
     url = request.getfixturevalue("llama_server")
     return _engine_assistant(settings, embedder, shipped_index, engine="openai", openai_base_url=url)
