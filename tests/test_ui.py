@@ -148,7 +148,6 @@ def test_answer_json_endpoint(app_url: str):
     assert result["retrieved"] and "not in the slides" in result["answer"]
 
 
-@pytest.mark.slow
 def test_served_app_streams_a_cited_answer(app_url: str):
     from gradio_client import Client
 
