@@ -197,9 +197,8 @@ def run(
     """Run (or resume) one variant; returns its summary. Writes results.jsonl and metrics.json."""
     if config.baseline and config.baseline not in BASELINES:
         raise AssistantError(f"unknown baseline {config.baseline!r}; choose one of: {', '.join(BASELINES)}")
-    items, problems = read_qa(config.qa)
-    if config.limit:
-        items = items[: config.limit]
+    all_items, problems = read_qa(config.qa)
+    items = all_items[: config.limit] if config.limit else all_items
     if not items:
         raise AssistantError(f"no usable questions in {config.qa}")
     settings = replace(settings, model=config.model)
@@ -208,7 +207,8 @@ def run(
     run_dir = config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     results = run_dir / "results.jsonl"
-    fingerprint = _fingerprint(config, items, settings)
+    # The whole file, not the --limit slice: growing --limit resumes instead of starting over.
+    fingerprint = _fingerprint(config, all_items, settings)
     if read_json(run_dir / "run.json") != fingerprint and results.exists():
         log.warning("settings or questions changed since the last run in %s; starting it again", run_dir)
         results.unlink()

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MIN_SLIDE_CHARS = 80  # a slide with less text (a title, figure labels) cannot support a question
+MIN_SLIDE_CHARS = 80  # a slide with less prose (a title, figure labels) cannot support a question
 TOPIC_K = 6
 TOPIC_MIN_DENSE = 0.25  # retrieved slides below this cosine are not about the topic
 MAX_NEW_TOKENS = 220  # one item in JSON is 80-160 tokens; more is a rambling model
@@ -124,7 +124,10 @@ def resolve_section(name: str, chunks: Sequence[Chunk]) -> str:
 
 
 def usable(chunk: Chunk) -> bool:
-    return len(" ".join(plain_text(chunk.text).split())) >= MIN_SLIDE_CHARS
+    """Enough prose to ask about: lines of 4+ words, not table rows, so figure labels and tables do not count."""
+    prose = "\n".join(ln for ln in chunk.text.splitlines() if ln.count("\t") < 3 and not ln.lstrip().startswith("|"))
+    lines = [ln for ln in plain_text(prose).splitlines() if len(ln.split()) >= 4]
+    return len(" ".join(" ".join(lines).split())) >= MIN_SLIDE_CHARS
 
 
 def spread(slides: Sequence[Chunk], n: int) -> list[Chunk]:
@@ -275,7 +278,12 @@ def generate_set(
     seen: Sequence[str] = (), max_attempts_per_item: int = 3, progress: ProgressFn | None = None,
     self_check: bool = True,
 ) -> PracticeSet:
-    """Up to ``n`` checked items of ``qtype``; fewer (with a ``message`` saying so) when retries run out."""
+    """Up to ``n`` checked items of ``qtype``; fewer (with a ``message`` saying so) when retries run out.
+
+    Each planned slide gets up to ``max_attempts_per_item`` model calls (the last one on a spare slide
+    when there is one); attempts a slot did not need go to extra slots on unused or least-used slides,
+    so one bad slide does not cost a question. At most ``n * max_attempts_per_item`` calls in all.
+    """
     if qtype not in QTYPES:
         raise AssistantError(f"unknown question type {qtype!r}; choose one of: {', '.join(QTYPES)}")
     if n < 1:
@@ -283,36 +291,56 @@ def generate_set(
     if section and not slide_ids:
         section = resolve_section(section, assistant.index.chunks)
     pool = candidate_slides(assistant, section, topic, slide_ids, n)
-    plan, spares = [pool[i % len(pool)] for i in range(n)], pool[n:]
+    spares = pool[n:]
     gen = assistant.generator(model)
     scope, material = _scope(section, topic, slide_ids)
     result = PracticeSet([], n, qtype, scope, model=gen.name)
     asked: dict[str, list[str]] = {}  # questions written per slide (accepted or not): the next prompt avoids them
     visits: Counter = Counter()
-    for slot, chunk in enumerate(plan):
-        start = time.perf_counter()
-        for attempt in range(max_attempts_per_item):
+    budget, slot, since = n * max_attempts_per_item, 0, time.perf_counter()
+    while len(result.items) < n and result.attempts < budget:
+        if slot < n:
+            chunk = pool[slot % len(pool)]
+        else:  # an extra slot for a question a failed slot did not deliver
+            chunk = spares.pop(0) if spares else min(pool, key=lambda c: visits[c.slide_id])
+        for attempt in range(min(max_attempts_per_item, budget - result.attempts)):
             if attempt and attempt == max_attempts_per_item - 1 and spares:
                 chunk = spares.pop(0)  # a slide that failed twice gets replaced for the last try
-            previous = [*seen, *(i.question for i in result.items)]
-            lines = focus_lines(chunk)
-            focus = lines[(visits[chunk.slide_id]) % len(lines)] if len(lines) > 1 else ""
-            visits[chunk.slide_id] += 1
-            avoid = asked.get(chunk.slide_id, []) + [q for q in seen if lexical_support(q, slide_text(chunk)) >= 0.5]
-            messages = build_messages(qtype, chunk, avoid, focus, truth=slot % 2 == 0)
             if progress:
-                progress(len(result.items), n, f"question {slot + 1} of {n}, attempt {attempt + 1}: {chunk.title}")
+                progress(len(result.items), n, f"question {len(result.items) + 1} of {n}, attempt {attempt + 1}: "
+                         f"{chunk.title}")
+            messages = _prompt_for(qtype, chunk, asked, seen, visits, truth=len(result.items) % 2 == 0)
+            previous = [*seen, *(i.question for i in result.items)]
             result.attempts += 1
             item, reason, question = attempt_item(gen, assistant, chunk, qtype, previous, messages, self_check)
             if question:
                 asked.setdefault(chunk.slide_id, []).append(question)
             if item is not None:
                 result.items.append(item)
-                result.seconds_per_accepted.append(round(time.perf_counter() - start, 2))
+                now = time.perf_counter()
+                result.seconds_per_accepted.append(round(now - since, 2))  # failed attempts before it included
+                since = now
                 result.first_try_accepted += attempt == 0
                 break
             result.rejections[reason] += 1
-    got = len(result.items)
+        slot += 1
+    _finish(result, progress, scope, material)
+    return result
+
+
+def _prompt_for(
+    qtype: str, chunk: Chunk, asked: dict[str, list[str]], seen: Sequence[str], visits: Counter, truth: bool
+) -> list[Message]:
+    """The prompt for the next attempt on ``chunk``: the next focus line, and the questions to avoid."""
+    lines = focus_lines(chunk)
+    focus = lines[visits[chunk.slide_id] % len(lines)] if len(lines) > 1 else ""
+    visits[chunk.slide_id] += 1
+    avoid = asked.get(chunk.slide_id, []) + [q for q in seen if lexical_support(q, slide_text(chunk)) >= 0.5]
+    return build_messages(qtype, chunk, avoid, focus, truth)
+
+
+def _finish(result: PracticeSet, progress: ProgressFn | None, scope: str, material: str) -> None:
+    got, n = len(result.items), result.requested
     if progress:
         progress(got, n, "done")
     if got == n:
@@ -322,7 +350,6 @@ def generate_set(
     else:
         result.message = f"No question passed the checks: {material} support none; try another section or topic."
     log.info("%s attempts=%d rejections=%s", result.message, result.attempts, dict(result.rejections))
-    return result
 
 
 # --- export ------------------------------------------------------------------------------------------------------

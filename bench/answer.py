@@ -125,7 +125,7 @@ def main() -> None:
         for engine in args.engines:
             cold = drop_page_cache()
             first = _run_child(engine, model, args.questions, extra if engine == "transformers" else {})
-            warm_load = _run_child(engine, model, 1, extra if engine == "transformers" else {})["load_s"]
+            warm_load = _run_child(engine, model, 0, extra if engine == "transformers" else {})["load_s"]
             rows = first["rows"]
             answered = [r for r in rows if not r["refused"]]
             results[f"{engine}/{model}"] = {

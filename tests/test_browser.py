@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from assistant import ui
-from assistant.answer import Assistant
 from assistant.config import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")]
@@ -28,7 +27,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 FAST = "qwen2.5-coder-0.5b"
-MIDTERM = "Which room is the second midterm in?"  # answered from the slides by the 0.5B (see test_ui.py)
+MIDTERM = "Which room is the second midterm in?"
 BOT = "#chatbot [data-testid='bot']"
 
 
@@ -42,9 +41,10 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url(settings: Settings, embedder, shipped_index):
+def app_url(settings: Settings, assistant_default):
     _require_chromium()
-    assistant = Assistant(replace(settings, model=FAST, max_new_tokens=48), embedder=embedder, index=shipped_index)
+    # The default model, shared with the session: the one students get, loaded once.
+    assistant = assistant_default.variant(replace(settings, max_new_tokens=48))
     demo = ui.create_app(assistant, assistant.settings)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -29,14 +29,20 @@ MIDTERM = "Which room is the second midterm in?"
 
 
 @pytest.fixture(scope="module")
-def ui_assistant(settings: Settings, embedder, shipped_index) -> Assistant:
-    fast = replace(settings, model=FAST, max_new_tokens=48)
-    return Assistant(fast, embedder=embedder, index=shipped_index)
+def ui_assistant(settings: Settings, assistant_default) -> Assistant:
+    # Shares the session's loaded models: the default model answers the streamed end-to-end test.
+    return assistant_default.variant(replace(settings, model=FAST, max_new_tokens=48))
 
 
 @pytest.fixture(scope="module")
 def respond(ui_assistant: Assistant):
     return ui.chat_handler(ui_assistant, ui_assistant.settings.max_question_chars)
+
+
+def settings_model() -> str:
+    from assistant.config import Settings
+
+    return Settings().model
 
 
 def free_port() -> int:
@@ -153,7 +159,7 @@ def test_served_app_streams_a_cited_answer(app_url: str):
 
     client = Client(app_url, verbose=False)
     start = time.perf_counter()
-    job = client.submit(MIDTERM, FAST, api_name="/ask")
+    job = client.submit(MIDTERM, settings_model(), api_name="/ask")
     chat, sources = job.result(timeout=600)
     outputs = job.outputs()
     assert len(outputs) > 3, f"expected streamed updates, got {len(outputs)}"
