@@ -12,6 +12,8 @@ from assistant.evaluate import EvalConfig, read_results
 from assistant.qa import read_qa
 from assistant.report import write_report
 
+from .test_answer import CountingGenerator
+
 QA = [
     {
         "id": "p1",
@@ -55,18 +57,9 @@ def test_torn_last_row_is_dropped_and_file_repaired(tmp_path: Path):
     assert path.read_text().endswith('{"id": "b"}\n')
 
 
-class Counting:
-    def __init__(self, inner):
-        self.inner, self.name, self.calls = inner, inner.name, 0
-
-    def stream(self, messages, max_new_tokens=200):
-        self.calls += 1
-        yield from self.inner.stream(messages, max_new_tokens)
-
-
 def test_real_three_question_run_resumes_without_duplicates(assistant_default, settings, tmp_path: Path):
     qa = _write(tmp_path / "private.jsonl", QA, extra="this line is broken\n")
-    counting = Counting(assistant_default.generator())
+    counting = CountingGenerator(assistant_default.generator())
     assistant_default._generators[counting.name] = counting
     try:
         first = evaluate.run(settings, EvalConfig(qa, tmp_path / "out", settings.model, limit=2), assistant_default)
