@@ -65,8 +65,24 @@ def reply_of(chat: list[dict]) -> str:
     return ui._plain(chat[-1]["content"])
 
 
+class _ModelMustNotRun:
+    name = DEFAULT
+
+    def stream(self, messages, max_new_tokens=200):
+        raise AssertionError("the gate should refuse before the model is called")
+
+
 def test_off_topic_question_shows_sources_first_then_refuses_without_loading_a_model(respond, ui_assistant):
-    updates = list(respond("What is the capital of Australia?", [], DEFAULT))
+    # The session shares loaded models, so the default one may exist: swap in a stand-in that fails if called.
+    real = ui_assistant._generators.get(DEFAULT)
+    ui_assistant._generators[DEFAULT] = _ModelMustNotRun()
+    try:
+        updates = list(respond("What is the capital of Australia?", [], DEFAULT))
+    finally:
+        if real is None:
+            del ui_assistant._generators[DEFAULT]
+        else:
+            ui_assistant._generators[DEFAULT] = real
     with_sources = [i for i, (_, sources, _) in enumerate(updates) if "[1]" in sources]
     assert with_sources, "the sources panel was never filled"
     first = with_sources[0]
@@ -76,8 +92,7 @@ def test_off_topic_question_shows_sources_first_then_refuses_without_loading_a_m
     assert "✓ cited" not in sources
     assert chat[0] == {"role": "user", "content": "What is the capital of Australia?"}
     assert len(turns) == 1 and turns[0].question == "What is the capital of Australia?"
-    # refused by the gate: the 1.5B model picked in the dropdown was never created, let alone loaded
-    assert DEFAULT not in ui_assistant._generators
+    assert "ModelMustNotRun" not in reply_of(chat) and ui.GENERIC_ERROR not in reply_of(chat)
 
 
 @pytest.mark.parametrize(
