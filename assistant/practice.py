@@ -37,6 +37,7 @@ from assistant.practice_checks import (
     check_item,
     check_mcq_shape,
     check_self_check,
+    is_last_option,
     json_complete,
     parse_reply,
 )
@@ -234,6 +235,7 @@ def to_item(data: dict, qtype: str, chunk: Chunk) -> PracticeItem:
         options = list(data["options"])
         key = options[index]
         random.Random(zlib.crc32(data["question"].encode())).shuffle(options)
+        options.sort(key=is_last_option)  # stable: "none of the above" goes last, the rest stay shuffled
         return PracticeItem(data["question"], "mcq", options, key, data["explanation"], source)
     if qtype == "tf":
         answer = "True" if data["answer"] else "False"

@@ -62,6 +62,12 @@ _NOT_SELF_CONTAINED = re.compile(
 _OPTION_REFERENCE = re.compile(
     r"\b(all|none|both|neither) of (the )?(above|these|those|options)\b|\bboth [a-d] and [a-d]\b", re.IGNORECASE
 )
+# ... except "all/none of the above" as a wrong option: it stays meaningful when kept last (``to_item`` does).
+_LAST_OPTION = re.compile(r"^\s*(all|none) of the above\W*$", re.IGNORECASE)
+
+
+def is_last_option(option: str) -> bool:
+    return bool(_LAST_OPTION.match(option))
 
 
 def normalize(text: str) -> str:
@@ -274,8 +280,10 @@ def check_self_contained(item: PracticeItem) -> str | None:
     """The student sees the question, never the slide: "according to the slide" cannot be answered."""
     if _NOT_SELF_CONTAINED.search(item.question):
         return "not_self_contained"
-    if any(_NOT_SELF_CONTAINED.search(o) or _OPTION_REFERENCE.search(o) for o in item.options):
-        return "not_self_contained"
+    for option in item.options:
+        points_elsewhere = _OPTION_REFERENCE.search(option) and not (is_last_option(option) and option != item.answer)
+        if _NOT_SELF_CONTAINED.search(option) or points_elsewhere:
+            return "not_self_contained"
     return None
 
 

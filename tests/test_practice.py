@@ -222,10 +222,27 @@ def test_questions_that_point_at_the_slide_are_rejected(question):
     assert check_self_contained(item) == "not_self_contained"
 
 
-def test_options_that_point_at_other_options_are_rejected():
-    item = mcq(GOOD_MCQ.question, ["Adversarial training", "Dropout", "Weight decay", "All of the above"],
-               "Adversarial training", "E.")
-    assert check_self_contained(item) == "not_self_contained"
+@pytest.mark.parametrize(
+    ("options", "answer"),
+    [
+        (["Adversarial training", "Dropout", "Weight decay", "All of the above"], "All of the above"),  # as the key
+        (["Adversarial training", "Dropout", "Both of the above", "Weight decay"], "Adversarial training"),
+        (["Adversarial training", "Dropout", "Both A and B", "Weight decay"], "Adversarial training"),
+        (["Adversarial training", "Dropout", "As shown above", "Weight decay"], "Adversarial training"),
+    ],
+)
+def test_options_that_point_at_other_options_are_rejected(options, answer):
+    assert check_self_contained(mcq(GOOD_MCQ.question, options, answer, "E.")) == "not_self_contained"
+
+
+def test_none_of_the_above_is_allowed_as_a_wrong_option_and_kept_last():
+    c = chunk(31, "S", "Adversarial training (AT)", AT_SLIDE)
+    for n in range(10):
+        data = {"question": f"Q{n}?", "options": ["None of the above", "right", "w1", "w2"], "answer_index": 1,
+                "explanation": "E."}
+        item = to_item(data, "mcq", c)
+        assert item.options[-1] == "None of the above" and item.answer == "right"
+        assert check_self_contained(item) is None
 
 
 def test_self_contained_question_passes():
