@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.models import EmbedderSpec, embedder_folder, set_offline
+from assistant.onnx_query import load_or_export
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class SentenceTransformerEmbedder:
         self._cache_dir = cache_dir
         self._threads = threads
         self._model = None
+        self._query = None  # the ONNX question encoder, when it loads (see onnx_query)
         self._lock = threading.Lock()
 
     def _load(self):
@@ -49,14 +51,28 @@ class SentenceTransformerEmbedder:
                 torch.set_num_threads(self._threads)
                 folder = embedder_folder(self._spec, self._cache_dir)
                 log.info("loading embedder %s", self._spec.title)
-                self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+                model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+                self._query = load_or_export(model, self._spec, self._cache_dir, self._threads)
+                self._model = model
         return self._model
 
     def embed(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
         model = self._load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) == 1:
+            return self._query.encode(texts[0]) if self._query else self._embed_one(model, texts[0])
         vectors = model.encode(
             texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def _embed_one(self, model, text: str) -> np.ndarray:
+        """One question through PyTorch (when ONNX Runtime is unavailable), without ``encode``'s batching."""
+        import torch
+
+        features = model.preprocess([text]) if hasattr(model, "preprocess") else model.tokenize([text])
+        with torch.inference_mode():
+            vector = model.forward(features)["sentence_embedding"]
+            vector = torch.nn.functional.normalize(vector, p=2, dim=1)
+        return vector.numpy().astype(np.float32, copy=False)

@@ -257,17 +257,43 @@ def hf_folder(spec: ChatModelSpec, cache_dir: Path) -> Path:
     return cache_dir / spec.key / "hf"
 
 
+def _identity(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _stamp_path(spec: ChatModelSpec, cache_dir: Path) -> Path:
+    return cache_dir / spec.key / "hf.verified.json"
+
+
 def cached_hf_folder(spec: ChatModelSpec, cache_dir: Path) -> Path | None:
-    """The prepared folder if its manifest says it is complete and its files have the recorded sizes."""
+    """The prepared folder if its manifest says it is complete and every file still matches it.
+
+    Sizes are checked on every load. A file whose size or modification time differs from the
+    last verified identity (a truncation, an edit, a copy from elsewhere) is hashed again against
+    the manifest, so a same-size tampered file is caught without hashing gigabytes on every start.
+    """
     folder = hf_folder(spec, cache_dir)
     manifest = read_json(folder / "manifest.json")
     if not manifest or manifest.get("format") != CACHE_FORMAT or manifest.get("gguf_sha256") != spec.sha256:
         return None
+    stamp = _stamp_path(spec, cache_dir)
+    verified = read_json(stamp) or {}
+    hashes = manifest.get("sha256", {})
+    changed = False
     for name, size in manifest.get("files", {}).items():
         path = folder / name
         if not path.is_file() or path.stat().st_size != size:
             log.warning("model cache file %s is missing or truncated; it will be rebuilt", path)
             return None
+        if verified.get(name) != _identity(path):
+            if sha256_file(path) != hashes.get(name):
+                log.warning("model cache file %s does not match its checksum; it will be rebuilt", path)
+                return None
+            verified[name] = _identity(path)
+            changed = True
+    if changed:
+        write_json(stamp, verified)
     return folder
 
 
@@ -321,6 +347,7 @@ def prepare_chat_model(spec: ChatModelSpec, cache_dir: Path, progress: ProgressF
         )
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
+        write_json(_stamp_path(spec, cache_dir), {name: _identity(target / name) for name in files})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if progress:

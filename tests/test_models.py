@@ -77,13 +77,26 @@ def test_cache_is_trusted_only_with_a_complete_manifest(tmp_path: Path):
     # truncated file: size check on every load
     (folder / "model.safetensors").write_bytes(b"x" * 50)
     assert models.cached_hf_folder(spec, tmp_path) is None
-    # same size, different bytes: caught by the full check
+    # same size, different bytes: the changed identity sends the file back through its checksum
     (folder / "model.safetensors").write_bytes(b"y" * 100)
-    assert models.cached_hf_folder(spec, tmp_path) == folder
+    assert models.cached_hf_folder(spec, tmp_path) is None
     assert not models.verify_hf_folder(spec, tmp_path)
+    # restored bytes verify again, and the verified identity is remembered
+    (folder / "model.safetensors").write_bytes(b"x" * 100)
+    assert models.cached_hf_folder(spec, tmp_path) == folder
     # a half-written conversion (temp folder, no manifest) is never trusted
     (folder / "manifest.json").unlink()
     assert models.cached_hf_folder(spec, tmp_path) is None
+
+
+def test_verified_files_are_not_hashed_again_on_load(tmp_path: Path, monkeypatch):
+    spec = models.chat_spec("qwen2.5-coder-0.5b")
+    folder = _fake_cache(tmp_path, spec)
+    assert models.cached_hf_folder(spec, tmp_path) == folder  # first load hashes and records the identity
+    calls = []
+    monkeypatch.setattr(models, "sha256_file", lambda *a, **k: calls.append(a) or "")
+    assert models.cached_hf_folder(spec, tmp_path) == folder
+    assert calls == []
 
 
 def test_unprepared_model_says_what_to_run(tmp_path: Path):
