@@ -63,7 +63,8 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
     for question in QUESTIONS[:n]:
         retrieval, _ = assistant.retrieve(question)
         messages = build_messages(question, retrieval, [], settings.context_k)
-        prompt_tokens = len(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False))
+        ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False)
+        prompt_tokens = len(ids)
         answer = assistant.answer(question)
         reply_tokens = len(tokenizer(answer.model_reply)["input_ids"]) if answer.model_reply else 0
         t = answer.timings
