@@ -62,10 +62,12 @@ def session(url: str, question: str, gold: str, model: str, deadline: float) -> 
     try:
         client = Client(url, verbose=False)
         job = client.submit(question, model, [], api_name="/ask")
-        first_update = None
+        first_update, told_place = None, False
         while not job.done():
             if first_update is None and len(job.outputs()) > 0:
                 first_update = time.perf_counter() - sent
+            status = job.status()
+            told_place = told_place or (status.code.name == "IN_QUEUE" and status.rank is not None)
             if time.perf_counter() > deadline + 600:
                 job.cancel()
                 return {"question": question, "status": "dropped"}
@@ -84,6 +86,7 @@ def session(url: str, question: str, gold: str, model: str, deadline: float) -> 
         "queue_wait_s": first_update,
         "latency_s": time.perf_counter() - sent,
         "updates": len(outputs),
+        "told_place_in_queue": told_place,
         "own_sources": own,
         "reply": reply[:300],
     }
@@ -151,6 +154,7 @@ def main() -> None:
         "failed": sum(r["status"] in ("failed", "empty") for r in rows),
         "dropped": sum(r["status"] == "dropped" for r in rows),
         "mixed_up": sum(not r["own_sources"] for r in answered),
+        "told_place_in_queue": sum(r.get("told_place_in_queue", False) for r in answered),
         "first_update_s": {"p50": pct(waits, 50), "p95": pct(waits, 95), "max": max(waits, default=None)},
         "latency_s": {"p50": pct(latencies, 50), "p95": pct(latencies, 95), "max": max(latencies, default=None)},
         "peak_rss_mb": max(peak[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -185,3 +185,27 @@ def test_served_app_streams_a_cited_answer(app_url: str):
     assert re.search(r"\[\d\]", final), final  # a citation marker pointing into the sources panel
     assert "Midterm 2 logistics" in sources and "✓ cited" in sources
     print(f"/ask answered in {time.perf_counter() - start:.1f} s with {len(outputs)} updates")
+
+
+def test_waiting_students_see_their_place_in_the_queue_and_get_their_own_answer(app_url: str, ui_assistant):
+    from gradio_client import Client
+    from gradio_client.utils import Status
+
+    assert ui_assistant.settings.concurrency == 1  # one answer at a time: the others wait in line
+    asked = [
+        ("What is the simple baseline for anomaly detection?", "A simple baseline for anomaly detection"),
+        ("How is model calibration measured?", "Model calibration"),
+        ("Which massive language models should I know?", "Massive models"),
+    ]
+    jobs = [Client(app_url, verbose=False).submit(q, FAST, [], api_name="/ask") for q, _ in asked]
+    ranks: dict[int, set[int]] = {n: set() for n in range(len(jobs))}
+    while not all(job.done() for job in jobs):
+        for n, job in enumerate(jobs):
+            status = job.status()
+            if status.code == Status.IN_QUEUE and status.rank is not None:
+                ranks[n].add(status.rank)
+        time.sleep(0.05)
+    assert any(ranks.values()), "no waiting session was told its place in the queue"
+    for job, (_, title) in zip(jobs, asked, strict=True):
+        chat, sources = job.result()
+        assert reply_of(chat) and title in sources  # each session got the sources of its own question
