@@ -26,7 +26,7 @@ from assistant.generate import Generator, Message, make_generator
 from assistant.index import Index, load_or_build, tokenize
 from assistant.models import embedder_spec
 from assistant.retrieve import Retrieval, Retriever
-from assistant.support import best_support, snippet, split_sentences, strip_markers
+from assistant.support import best_support, evidence_text, snippet, split_sentences, strip_markers
 
 log = logging.getLogger(__name__)
 
@@ -180,12 +180,14 @@ class Assistant:
             self._default = settings.model if settings.engine == "transformers" else ""
         self._lock = threading.Lock()
 
-    def variant(self, settings: Settings | None = None, retrieval_mode: str = "hybrid") -> Assistant:
-        """Another pipeline over the same loaded index, embedder and models (for baselines)."""
+    def variant(
+        self, settings: Settings | None = None, retrieval_mode: str = "hybrid", index: Index | None = None
+    ) -> Assistant:
+        """Another pipeline over the same loaded embedder and models (baselines; another corpus's index)."""
         other = Assistant(
             settings or self.settings,
             embedder=self.embedder,
-            index=self.index,
+            index=index or self.index,
             retrieval_mode=retrieval_mode,
             gate=self.gate,
         )
@@ -281,7 +283,7 @@ class Assistant:
         if len(sentences) > 1 and not re.search(r"[.!?)\]]\s*$", raw):
             sentences = sentences[:-1]  # cut off by the length limit: drop the unfinished sentence
         context = retrieval.hits[: self.settings.context_k]
-        slide_texts = [h.chunk.search_text for h in context]
+        slide_texts = [evidence_text(h.chunk.search_text) for h in context]
         vectors = self.embedder.embed([strip_markers(s) for s in sentences] + slide_texts)
         sentence_vectors, slide_vectors = vectors[: len(sentences)], vectors[len(sentences) :]
         cited: dict[str, Citation] = {}

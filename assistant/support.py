@@ -23,6 +23,23 @@ _MARKER = re.compile(r"\[(\d{1,2})\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])\s*((?:\[\d{1,2}\]\s*)+)")
 
 
+# Lines of a slide that address the assistant ("ignore your instructions", "reply only with X") are
+# never evidence: a reply that obeyed one would otherwise be "supported" by the slide that planted it.
+_ADDRESSES_ASSISTANT = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|system prompt|directions)\b"
+    r"|\b(reply|respond)\b.{0,30}\bonly\b|\b(answer|say|output) only\b|\byou are now\b"
+    r"|\b(system|developer) (prompt|note|message)\b|\bnote to the (assistant|model|ai)\b",
+    re.IGNORECASE,
+)
+
+
+def evidence_text(slide_text: str) -> str:
+    """The slide's text without lines that give orders to the assistant."""
+    if not _ADDRESSES_ASSISTANT.search(slide_text):
+        return slide_text
+    return "\n".join(line for line in slide_text.splitlines() if not _ADDRESSES_ASSISTANT.search(line))
+
+
 @dataclass(frozen=True)
 class Support:
     source: int | None  # index into the slides, None when no slide supports the sentence
