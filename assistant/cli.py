@@ -74,6 +74,12 @@ def cmd_prepare(args: argparse.Namespace) -> int:
             raise AssistantError(f"model cache {folder} does not match its manifest; run: assistant prepare --force")
         print(f"{key}: ready in {folder}")
     models.embedder_folder(models.embedder_spec(settings.embedder), settings.cache_dir, _stage_bars())
+    from assistant.embed import SentenceTransformerEmbedder
+
+    # Loading the embedder exports its question encoder to ONNX once (assistant/onnx_query.py).
+    SentenceTransformerEmbedder(models.embedder_spec(settings.embedder), settings.cache_dir, settings.threads).embed(
+        ["ready"]
+    )
     return 0
 
 
