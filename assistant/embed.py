@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.models import EmbedderSpec, embedder_folder, set_offline
-from assistant.onnx_query import load_or_export
+from assistant.onnx_query import features, load_or_export
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,7 @@ class SentenceTransformerEmbedder:
         """One question through PyTorch (when ONNX Runtime is unavailable), without ``encode``'s batching."""
         import torch
 
-        features = model.preprocess([text]) if hasattr(model, "preprocess") else model.tokenize([text])
         with torch.inference_mode():
-            vector = model.forward(features)["sentence_embedding"]
+            vector = model.forward(features(model, [text]))["sentence_embedding"]
             vector = torch.nn.functional.normalize(vector, p=2, dim=1)
         return vector.numpy().astype(np.float32, copy=False)

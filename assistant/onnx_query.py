@@ -35,16 +35,21 @@ def _source_id(spec: EmbedderSpec) -> str:
     return spec.weights_sha256 or spec.zip_sha256
 
 
-def _input_names(features: dict) -> list[str]:
-    return [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in features]
+def features(model, texts: list[str]) -> dict:
+    """Token features of ``texts`` from the sentence-transformers model (``preprocess`` in newer releases)."""
+    return model.preprocess(texts) if hasattr(model, "preprocess") else model.tokenize(texts)
+
+
+def _input_names(tokens: dict) -> list[str]:
+    return [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in tokens]
 
 
 def _export(model, spec: EmbedderSpec, folder: Path) -> Path:
     """Export the transformer (token ids -> last hidden state) to ``folder/model.onnx``, atomically."""
     import torch
 
-    features = model.preprocess([PROBE]) if hasattr(model, "preprocess") else model.tokenize([PROBE])
-    names = _input_names(features)
+    probe = features(model, [PROBE])
+    names = _input_names(probe)
     transformer = model[0].auto_model.eval()
 
     class Hidden(torch.nn.Module):
@@ -63,7 +68,7 @@ def _export(model, spec: EmbedderSpec, folder: Path) -> Path:
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 Hidden().eval(),
-                tuple(features[name] for name in names),
+                tuple(probe[name] for name in names),
                 str(tmp / "model.onnx"),
                 input_names=names,
                 output_names=["hidden"],
@@ -109,9 +114,8 @@ class QueryEncoder:
         self._names = names
 
     def encode(self, text: str) -> np.ndarray:
-        model = self._model
-        features = model.preprocess([text]) if hasattr(model, "preprocess") else model.tokenize([text])
-        feed = {name: features[name].numpy() for name in self._names}
+        tokens = features(self._model, [text])
+        feed = {name: tokens[name].numpy() for name in self._names}
         hidden = self._session.run(None, feed)[0]
         mask = feed["attention_mask"][..., None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)

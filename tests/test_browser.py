@@ -26,7 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-FAST = "qwen2.5-coder-0.5b"
 MIDTERM = "Which room is the second midterm in?"
 BOT = "#chatbot [data-testid='bot']"
 

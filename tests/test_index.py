@@ -134,4 +134,3 @@ def test_rrf_prefers_items_ranked_high_by_both():
 def test_hybrid_retrieval_finds_the_gold_slide_in_top_4(shipped_index, embedder, question: str, title: str):
     hits = Retriever(shipped_index, embedder).search(question, 4).hits
     assert title in [h.chunk.title for h in hits]
-

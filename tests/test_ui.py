@@ -18,6 +18,8 @@ from assistant.answer import Assistant, Turn
 from assistant.config import Settings
 from assistant.errors import AssistantError
 
+from .test_answer import model_replaced
+
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")  # gradio's own queue stats
 
 FAST = "qwen2.5-coder-0.5b"
@@ -74,15 +76,8 @@ class _ModelMustNotRun:
 
 def test_off_topic_question_shows_sources_first_then_refuses_without_loading_a_model(respond, ui_assistant):
     # The session shares loaded models, so the default one may exist: swap in a stand-in that fails if called.
-    real = ui_assistant._generators.get(DEFAULT)
-    ui_assistant._generators[DEFAULT] = _ModelMustNotRun()
-    try:
+    with model_replaced(ui_assistant, _ModelMustNotRun()):
         updates = list(respond("What is the capital of Australia?", [], DEFAULT))
-    finally:
-        if real is None:
-            del ui_assistant._generators[DEFAULT]
-        else:
-            ui_assistant._generators[DEFAULT] = real
     with_sources = [i for i, (_, sources, _) in enumerate(updates) if "[1]" in sources]
     assert with_sources, "the sources panel was never filled"
     first = with_sources[0]
