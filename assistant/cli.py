@@ -11,8 +11,12 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 log = logging.getLogger("assistant")
 
@@ -170,6 +174,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     out = args.out or project_root() / "eval" / "reports" / "latest"
+    if args.practice:
+        return _eval_practice(args, settings, out)
     variants = list(evaluate.BASELINES) if args.baseline == "all" else [args.baseline or ""]
     if args.with_default and "" not in variants:
         variants.insert(0, "")
@@ -183,6 +189,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"warning: {problem}", file=sys.stderr)
         keys = ("hit@1", "hit@5", "mrr", "fact_recall", "grounding", "refusal_accuracy", "false_refusal_rate")
         print(f"{config.variant}: " + ", ".join(f"{k} {fmt(summary.get(k))}" for k in keys))
+    print(f"report: {write_report(out)}")
+    return 0
+
+
+def _eval_practice(args: argparse.Namespace, settings: Settings, out: Path) -> int:
+    from assistant.answer import Assistant
+    from assistant.practice_eval import evaluate_practice
+    from assistant.report import fmt, write_report
+
+    assistant = Assistant(settings)
+    summary = evaluate_practice(assistant, out, per_section=args.per_section, qtype=args.type,
+                                progress=_bar("practice", "section"))
+    keys = ("accepted", "attempts", "validity", "support_rate", "duplicate_rejection_rate",
+            "shown_duplicate_questions", "median_s_per_accepted")
+    print("practice: " + ", ".join(f"{k} {fmt(summary.get(k))}" for k in keys))
     print(f"report: {write_report(out)}")
     return 0
 
@@ -286,6 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a baseline instead of the product pipeline ('all': every baseline)",
     )
     p.add_argument("--with-default", action="store_true", help="also run the product pipeline with --baseline")
+    p.add_argument("--practice", action="store_true",
+                   help="instead of the Q/A set: generate practice questions for every section and report "
+                        "validity, support and duplicate rates")
+    p.add_argument("--per-section", type=int, default=2, help="practice questions per section (default 2)")
+    p.add_argument("--type", choices=["mcq", "tf", "short"], default="mcq", help="practice question type")
     p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
 
     p = command("chat", cmd_chat, "start the chat UI in the browser")

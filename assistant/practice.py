@@ -37,8 +37,10 @@ from assistant.practice_checks import (
     check_item,
     check_mcq_shape,
     check_self_check,
+    extract_json,
     is_last_option,
     json_complete,
+    pick_distractors,
     parse_reply,
 )
 from assistant.storage import atomic_write_text
@@ -55,6 +57,8 @@ TOPIC_K = 6
 TOPIC_MIN_DENSE = 0.25  # retrieved slides below this cosine are not about the topic
 MAX_NEW_TOKENS = 220  # one item in JSON is 80-160 tokens; more is a rambling model
 SELF_CHECK_TOKENS = 4
+DISTRACTOR_TOKENS = 120  # five short wrong options in JSON
+REPAIRABLE = frozenset({"duplicate_options", "distractor_on_slide"})  # faults of the wrong options alone
 MAX_AVOID = 4  # earlier questions quoted in a retry prompt; more makes the prompt (and prefill) long
 ProgressFn = Callable[[int, int, str], None]  # (accepted, requested, status line)
 
@@ -94,6 +98,7 @@ class PracticeSet:
     rejections: Counter = field(default_factory=Counter)
     attempts: int = 0
     first_try_accepted: int = 0
+    repaired: int = 0  # accepted after a rejected draft got new wrong options
     seconds_per_accepted: list[float] = field(default_factory=list)
     message: str = ""
 
@@ -201,19 +206,28 @@ def build_messages(
         extra += f'\n- Ask about this point: "{focus}"'
     if avoid:
         extra += "\n- Ask about a different fact than: " + "; ".join(f'"{q}"' for q in avoid[-MAX_AVOID:])
-    user = Template(prompts.load(f"practice_{qtype}")).safe_substitute(
-        title=chunk.title, text=plain_text(chunk.text), avoid=extra,
-        truth="true" if truth else "false", answer="true" if truth else "false",
-    )
+    truth_word = "true" if truth else "false"
+    return _slide_messages(f"practice_{qtype}", chunk, avoid=extra, truth=truth_word, answer=truth_word)
+
+
+def _slide_messages(name: str, chunk: Chunk, **fields: str) -> list[Message]:
+    """System prompt plus a user turn that opens with the slide, like ``build_messages``.
+
+    Every practice prompt on one slide starts with the same tokens, so an engine that keeps the last
+    prompt's KV cache (llama.cpp's server does) prefills only the part after the slide.
+    """
+    user = Template(prompts.load(name)).safe_substitute(title=chunk.title, text=plain_text(chunk.text), **fields)
     return [{"role": "system", "content": prompts.load("practice_system")}, {"role": "user", "content": user}]
 
 
 def self_check_messages(item: PracticeItem, chunk: Chunk) -> list[Message]:
     options = "\n".join(f"{'ABCD'[i]}. {o}" for i, o in enumerate(item.options))
-    user = Template(prompts.load("practice_selfcheck")).safe_substitute(
-        title=chunk.title, text=plain_text(chunk.text), question=item.question, options=options
-    )
-    return [{"role": "user", "content": user}]
+    return _slide_messages("practice_selfcheck", chunk, question=item.question, options=options)
+
+
+def distractor_messages(item: PracticeItem, chunk: Chunk) -> list[Message]:
+    """Ask for three new wrong options to a drafted question whose key is kept."""
+    return _slide_messages("practice_distractors", chunk, question=item.question, key=item.answer)
 
 
 def complete(gen: Generator, messages: list[Message], max_new_tokens: int, stop_at_json: bool = True) -> str:
@@ -243,26 +257,50 @@ def to_item(data: dict, qtype: str, chunk: Chunk) -> PracticeItem:
     return PracticeItem(data["question"], "short", [], data["answer"], data["explanation"], source)
 
 
+def with_new_distractors(draft: PracticeItem, reply: str, chunk: Chunk) -> dict | None:
+    """The draft's question, key and explanation with three of the wrong options of ``reply``, as parsed data.
+
+    The model is asked for five so that the first three that differ from the key and from each other
+    (and are not slide facts) can be kept; fewer than three fail ``check_mcq_shape`` as usual.
+    """
+    data = extract_json(reply)
+    wrong = data.get("wrong") if data else None
+    if not isinstance(wrong, list) or not all(isinstance(w, (str, int, float)) for w in wrong):
+        return None
+    chosen = pick_distractors(draft.answer, [str(w).strip() for w in wrong], slide_text(chunk))
+    options = [draft.answer, *chosen]
+    return {"question": draft.question, "options": options, "answer_index": 0, "explanation": draft.explanation}
+
+
 def attempt_item(
     gen: Generator, assistant: Assistant, chunk: Chunk, qtype: str, previous: Sequence[str],
-    messages: list[Message], self_check: bool,
-) -> tuple[PracticeItem | None, str | None, str]:
-    """One model call and every check: (item, None) when accepted, else (None, reason); plus the question."""
-    reply = complete(gen, messages, MAX_NEW_TOKENS)
-    data = parse_reply(reply, qtype)
+    messages: list[Message], self_check: bool, repair: PracticeItem | None = None,
+) -> tuple[PracticeItem | None, str | None, PracticeItem | None]:
+    """One model call and every check: ``(item, None, item)`` when accepted, else ``(None, reason, draft)``.
+
+    With ``repair`` (an MCQ draft rejected only for its wrong options), the call asks for new wrong
+    options instead of a whole item: the question and key stay, and the result is checked anew.
+    ``draft`` is the item as written (None when the reply did not parse), for the next prompt and repair.
+    """
+    if repair is None:
+        reply = complete(gen, messages, MAX_NEW_TOKENS)
+        data = parse_reply(reply, qtype)
+    else:
+        reply = complete(gen, distractor_messages(repair, chunk), DISTRACTOR_TOKENS)
+        data = with_new_distractors(repair, reply, chunk)
     if data is None:
         log.info("rejected (unparseable): %r", reply[:200])
-        return None, "unparseable", ""
+        return None, "unparseable", None
     if qtype == "mcq" and (reason := check_mcq_shape(data)):
-        return None, reason, data["question"]
+        return None, reason, None
     item = to_item(data, qtype, chunk)
     reason = check_item(item, slide_text(chunk), previous, assistant.embedder.embed)
     if reason is None and self_check and qtype in ("mcq", "tf"):
         reply = complete(gen, self_check_messages(item, chunk), SELF_CHECK_TOKENS, stop_at_json=False)
         reason = check_self_check(reply, item.key_index or 0, len(item.options))
-    log.info("%s: %s | key: %s | options: %s", f"rejected ({reason})" if reason else "accepted", item.question,
-             item.answer, item.options)
-    return (None, reason, item.question) if reason else (item, None, item.question)
+    log.info("%s%s: %s | key: %s | options: %s", f"rejected ({reason})" if reason else "accepted",
+             " after new wrong options" if repair else "", item.question, item.answer, item.options)
+    return (None, reason, item) if reason else (item, None, item)
 
 
 def _scope(section: str | None, topic: str | None, slide_ids: Sequence[str] | None) -> tuple[str, str]:
@@ -305,26 +343,30 @@ def generate_set(
             chunk = pool[slot % len(pool)]
         else:  # an extra slot for a question a failed slot did not deliver
             chunk = spares.pop(0) if spares else min(pool, key=lambda c: visits[c.slide_id])
+        repair: PracticeItem | None = None  # a draft to give new wrong options, see attempt_item
         for attempt in range(min(max_attempts_per_item, budget - result.attempts)):
-            if attempt and attempt == max_attempts_per_item - 1 and spares:
+            if attempt and attempt == max_attempts_per_item - 1 and spares and repair is None:
                 chunk = spares.pop(0)  # a slide that failed twice gets replaced for the last try
             if progress:
                 progress(len(result.items), n, f"question {len(result.items) + 1} of {n}, attempt {attempt + 1}: "
                          f"{chunk.title}")
-            messages = _prompt_for(qtype, chunk, asked, seen, visits, truth=len(result.items) % 2 == 0)
+            messages = [] if repair else _prompt_for(qtype, chunk, asked, seen, visits, len(result.items) % 2 == 0)
             previous = [*seen, *(i.question for i in result.items)]
             result.attempts += 1
-            item, reason, question = attempt_item(gen, assistant, chunk, qtype, previous, messages, self_check)
-            if question:
-                asked.setdefault(chunk.slide_id, []).append(question)
+            item, reason, draft = attempt_item(gen, assistant, chunk, qtype, previous, messages, self_check, repair)
+            if draft is not None and repair is None:
+                asked.setdefault(chunk.slide_id, []).append(draft.question)
             if item is not None:
                 result.items.append(item)
                 now = time.perf_counter()
                 result.seconds_per_accepted.append(round(now - since, 2))  # failed attempts before it included
                 since = now
                 result.first_try_accepted += attempt == 0
+                result.repaired += repair is not None
                 break
             result.rejections[reason] += 1
+            # Only the wrong options failed: keep the question and key, ask once for new wrong options.
+            repair = draft if reason in REPAIRABLE and repair is None and draft is not None else None
         slot += 1
     _finish(result, progress, scope, material)
     return result

@@ -33,9 +33,8 @@ REASONS = (
 QTYPES = ("mcq", "tf", "short")
 
 # Calibrated on the hand-made cases in tests/test_practice.py and on MiniLM cosines of option pairs:
-OPTION_JACCARD = 0.8  # content-word overlap that makes two options the same answer
 OPTION_COSINE = 0.98  # 0.95 would reject good one-word-flip distractors ("fewer"/"more" samples: 0.97)
-SHORT_OPTION_WORDS = 6  # containment ("Mixup" in "Mixup and CutMix") only counts between short options
+WORD_PREFIX = 3  # "max"/"maximum", "large"/"larger": one word when the shorter stem (this long at least) begins the other
 DISTRACTOR_RUN = 0.75  # share of a distractor's words found as one run on the slide that makes it a slide fact
 QUESTION_JACCARD = 0.7
 QUESTION_COSINE = 0.92
@@ -207,14 +206,41 @@ def check_mcq_shape(data: dict) -> str | None:
     return None if 0 <= index < 4 else "mcq_shape"
 
 
+_SUFFIXES = ("ingly", "ally", "ing", "ed", "ly", "es")
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= WORD_PREFIX:
+            return word[: -len(suffix)]
+    return word
+
+
+def _same_word(a: str, b: str) -> bool:
+    """One word in two forms: "trained"/"training", "max"/"maximum", "adversarial"/"adversarially"."""
+    a, b = _stem(a), _stem(b)
+    return a == b or (min(len(a), len(b)) >= WORD_PREFIX and (a.startswith(b) or b.startswith(a)))
+
+
+def _unmatched(words: set[str], others: set[str]) -> set[str]:
+    return {w for w in words if not any(_same_word(w, o) for o in others)}
+
+
 def _near_duplicate(a: str, b: str) -> bool:
+    """Two options are one answer when neither says something the other does not.
+
+    Same content words in any order ("contradiction, neutrality, or entailment" / "entailment, neutrality,
+    or contradiction"), or one option inside the other ("Mixup" / "Mixup and CutMix": half right is no
+    distractor). A word swapped for another ("similar"/"different" features, "source"/"target" data) makes
+    a different answer: that is what a good distractor is, however long the rest of the option.
+    """
     na, nb = normalize(a), normalize(b)
     if not na or not nb or na == nb:
         return True
-    shorter, longer = sorted((na, nb), key=len)
-    if len(longer.split()) <= SHORT_OPTION_WORDS and re.search(rf"(?<!\S){re.escape(shorter)}(?!\S)", longer):
-        return True
-    return jaccard(a, b) >= OPTION_JACCARD
+    wa, wb = set(tokenize(na)), set(tokenize(nb))
+    if not wa or not wb:
+        return False
+    return not _unmatched(wa, wb) or not _unmatched(wb, wa)
 
 
 def check_duplicate_options(item: PracticeItem, embed: Embed | None = None) -> str | None:
@@ -260,20 +286,34 @@ def check_distractors(item: PracticeItem, slide_text: str) -> str | None:
     if item.type != "mcq":
         return None
     slide = _words(slide_text)
-    for option in item.options:
-        if option == item.answer:
-            continue
-        words = _words(option)
-        if len(words) < 3:
-            continue
-        run, start = _longest_run(words, slide)
-        if run < max(3, DISTRACTOR_RUN * len(words)):
-            continue
-        slide_negated = start > 0 and slide[start - 1] in _NEGATIONS
-        if slide_negated and not _NEGATIONS & set(words):
-            continue
+    if any(states_slide_fact(option, slide) for option in item.options if option != item.answer):
         return "distractor_on_slide"
     return None
+
+
+def states_slide_fact(option: str, slide_words: list[str]) -> bool:
+    """Whether ``option`` repeats a run of the slide (``slide_words`` from ``_words``), see ``check_distractors``."""
+    words = _words(option)
+    if len(words) < 3:
+        return False
+    run, start = _longest_run(words, slide_words)
+    if run < max(3, DISTRACTOR_RUN * len(words)):
+        return False
+    slide_negated = start > 0 and slide_words[start - 1] in _NEGATIONS
+    return not (slide_negated and not _NEGATIONS & set(words))
+
+
+def pick_distractors(key: str, candidates: Sequence[str], slide_text: str, k: int = 3) -> list[str]:
+    """The first ``k`` candidates that are neither the key nor each other in other words, nor a slide fact."""
+    slide = _words(slide_text)
+    chosen: list[str] = []
+    for option in candidates:
+        if len(chosen) == k:
+            break
+        clash = any(_near_duplicate(option, other) for other in (key, *chosen))
+        if option and not clash and not states_slide_fact(option, slide):
+            chosen.append(option)
+    return chosen
 
 
 def check_self_contained(item: PracticeItem) -> str | None:

@@ -102,13 +102,25 @@ def _plots(out: Path, runs: dict[str, tuple[dict, list[dict]]]) -> list[str]:
 
 
 def write_report(out: Path, weakest: int = 8) -> Path:
-    """Write ``out/report.md`` from every run under ``out/runs``; returns its path."""
+    """Write ``out/report.md`` from every run under ``out/runs`` and ``out/practice``; returns its path."""
     runs = _runs(out)
-    if not runs:
-        raise FileNotFoundError(f"no runs under {out / 'runs'}")
+    practice = read_json(out / "practice" / "metrics.json")
+    if not runs and practice is None:
+        raise FileNotFoundError(f"no runs under {out / 'runs'} and no practice results under {out / 'practice'}")
+    lines = ["# Evaluation report", ""]
+    if runs:
+        lines += _qa_sections(out, runs, weakest)
+    if practice is not None:
+        lines += _practice_section(practice)
+    path = out / "report.md"
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return path
+
+
+def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: int) -> list[str]:
     plots = _plots(out, runs)
     names = list(runs)
-    lines = ["# Evaluation report", ""]
+    lines: list[str] = []
     first = runs[names[0]][0]
     lines.append(
         f"{first['n']} questions ({first['n_answerable']} answerable, {first['n_unanswerable']} unanswerable); "
@@ -144,9 +156,32 @@ def write_report(out: Path, weakest: int = 8) -> Path:
         )
     if summary.get("problems"):
         lines += ["", "## Skipped lines of the Q/A file", ""] + [f"- {p}" for p in summary["problems"]]
-    path = out / "report.md"
-    atomic_write_text(path, "\n".join(lines) + "\n")
-    return path
+    return lines
+
+
+def _practice_section(p: dict) -> list[str]:
+    """Validity, support and duplicate rates of generated practice questions (``assistant eval --practice``)."""
+    lines = [
+        "", "## Practice questions", "",
+        f"{p['requested']} {p['type']} questions requested over {len(p['sections'])} sections with `{p['model']}`; "
+        f"{p['accepted']} accepted in {p['attempts']} drafts ({p['repaired']} after new wrong options); "
+        f"{fmt(p['wall_s'])} s in all.", "",
+        "| measure | value |", "|---|---|",
+        f"| validity (drafts passing every check) | {fmt(p['validity'])} |",
+        f"| accepted / requested | {fmt(p['yield'])} |",
+        f"| accepted at the first draft | {fmt(p['first_try_rate'])} |",
+        f"| key supported by the cited slide (re-scored) | {fmt(p['support_rate'])} |",
+        f"| cited slide in the top 3 for question + key | {fmt(p['source_in_top3_rate'])} |",
+        f"| drafts rejected as duplicates | {fmt(p['duplicate_rejection_rate'])} |",
+        f"| duplicate questions shown (re-checked) | {p['shown_duplicate_questions']} |",
+        f"| items with equivalent options shown (re-checked) | {p['shown_duplicate_options']} |",
+        f"| median s per accepted question | {fmt(p['median_s_per_accepted'])} |",
+        "", "| section | accepted | drafts | key supported | rejections |", "|---|---|---|---|---|",
+    ]
+    for name, s in p["sections"].items():
+        why = ", ".join(f"{k} {v}" for k, v in s["rejections"].items()) or "none"
+        lines.append(f"| {name} | {s['accepted']} of {s['requested']} | {s['attempts']} | {s['supported']} | {why} |")
+    return lines
 
 
 def _weakest(rows: list[dict], n: int) -> list[dict]:

@@ -7,7 +7,7 @@ by the cited slide, recomputed independently of the generation checks with the a
 grounding score (``support.best_support``: 0.6 lexical + 0.4 dense >= ``SUPPORTED``) and by retrieval
 (is the cited slide in the top 3 for question + key?).
 
-    .venv/bin/python bench/practice.py [--n 20] [--model qwen2.5-coder-1.5b] [--json out.json]
+    .venv/bin/python bench/practice.py [--n 20] [--model qwen2.5-coder-1.5b] [--engine llamacpp] [--json out.json]
 """
 
 from __future__ import annotations
@@ -25,30 +25,21 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.answer import Assistant  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.practice import PracticeItem, export_json, generate_set  # noqa: E402
-from assistant.support import SUPPORTED, best_support  # noqa: E402
-
-
-def grounding(assistant: Assistant, item: PracticeItem) -> tuple[float, bool]:
-    """The answer pipeline's support score of the key (+ explanation) by the cited slide, and retrieval agreement."""
-    chunks = {c.slide_id: c for c in assistant.index.chunks}
-    slide = chunks[item.source[0]["id"]]
-    claim = f"{item.answer}. {item.explanation}"
-    vectors = assistant.embedder.embed([claim, slide.search_text])
-    support = best_support(claim, vectors[0], [slide.search_text], vectors[1:], threshold=0.0)
-    top = [h.chunk.slide_id for h in assistant.retriever.search(f"{item.question} {item.answer}", 3).hits]
-    return support.score, slide.slide_id in top
+from assistant.practice import export_json, generate_set  # noqa: E402
+from assistant.practice_eval import key_support  # noqa: E402
+from assistant.support import SUPPORTED  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--model", default=None, help="chat model key (default: the configured default)")
+    parser.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the accepted items here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
-    settings = Settings.from_env(model=args.model)
+    settings = Settings.from_env(model=args.model, engine=args.engine)
     assistant = Assistant(settings)
     assistant.warm()
     start = time.perf_counter()
@@ -58,7 +49,7 @@ def main() -> None:
     if args.json:
         export_json(result.items, args.json)
 
-    scores = [grounding(assistant, item) for item in result.items]
+    scores = [key_support(assistant, item) for item in result.items]
     supported = sum(score >= SUPPORTED for score, _ in scores)
     retrieved = sum(top for _, top in scores)
     accepted = len(result.items)
@@ -79,7 +70,8 @@ def main() -> None:
               f"min {min(times):.0f} s, max {max(times):.0f} s")
     print(f"- accepted at the first attempt: {result.first_try_accepted} of {args.n} questions "
           f"({result.first_try_accepted / args.n:.0%})")
-    print(f"- attempts accepted overall: {accepted} of {result.attempts} ({accepted / max(1, result.attempts):.0%})")
+    print(f"- attempts accepted overall: {accepted} of {result.attempts} ({accepted / max(1, result.attempts):.0%}); "
+          f"{result.repaired} accepted after a draft got new wrong options")
     print("\n## Rejections by reason\n")
     print("| reason | count |\n|---|---|")
     for reason, count in result.rejections.most_common() or [("(none)", 0)]:

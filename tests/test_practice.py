@@ -163,6 +163,9 @@ def test_mcq_shape_rejects_three_options_two_keys_and_bad_index():
         ["The model's confidence", "Model confidence", "Dropout", "Weight decay"],  # article and case only
         ["Contradiction, neutrality, or entailment", "Entailment, neutrality, or contradiction", "Yes", "No"],
         ["Training larger models on larger datasets", "Training larger models on large datasets", "GELU", "Cutout"],
+        ["Adversarial training", "Training models adversarially", "Dropout", "Weight decay"],  # word forms
+        ["True", "Partially true", "False", "Partially false"],  # half right is not a distractor
+        ["To predict contradictions", "To predict contradictions and entailment", "To rank", "To parse"],
     ],
 )
 def test_duplicate_options_are_rejected(options):
@@ -174,6 +177,11 @@ def test_distinct_options_pass_even_when_they_differ_by_one_word():
     item = mcq("What do larger models need to reach the same performance?",
                ["Fewer samples", "More samples", "More GPUs", "Longer training"], "Fewer samples", "E.")
     assert check_duplicate_options(item) is None
+    long_flips = ["To make the model output similar features for source and target data",
+                  "To make the model output different features for source and target data",
+                  "To make the model output similar features for the source data only",
+                  "To make the model output similar features for the target data only"]
+    assert check_duplicate_options(mcq("What is invariant feature learning for?", long_flips, long_flips[0], "E.")) is None
     assert check_duplicate_options(GOOD_MCQ) is None
 
 
@@ -584,6 +592,40 @@ def test_generate_set_spends_unused_attempts_on_an_extra_slot():
     assert result.rejections == Counter(unparseable=3)
     assert result.message == 'Generated 2 questions from section "Robustness".'
     assert len(result.seconds_per_accepted) == 2
+
+
+def test_wrong_options_are_replaced_once_keeping_question_and_key():
+    """A draft rejected only for its wrong options gets one cheap call for new ones, then every check again."""
+    from assistant.practice import generate_set
+
+    question = "What is the best known way to make models robust to lp attacks?"
+    explanation = "Adversarial training is the best way we know of to robustify models to lp attacks."
+    near_copies = _mcq_reply(question, ["Adversarial training", "Adversarial training of models", "Dropout",
+                                        "Weight decay"], 0, explanation)
+    # of five new wrong options, a rewording of the key and a repeat are skipped
+    new_wrong = json.dumps({"wrong": ["Dropout", "Adversarially trained models", "Weight decay", "Dropout",
+                                      "Early stopping"]})
+    repaired = to_item({"question": question, "options": ["Adversarial training", "Dropout", "Weight decay",
+                                                          "Early stopping"], "answer_index": 0,
+                        "explanation": explanation}, "mcq", chunk(0, "", "", ""))
+    gan_copies = _mcq_reply("Why are GANs hard to evaluate?", ["They are not density models", "They are slow",
+                                                                "Not density models", "Labels"],
+                            0, "GANs are not density models, so there is no way to obtain probability estimates.")
+    still_bad = json.dumps({"wrong": ["They are not density models", "They are slow", "They overfit"]})
+    replies = [near_copies, new_wrong, "ABCD"[repaired.key_index],  # slide 31: repaired, then accepted
+               gan_copies, still_bad, "not json"]  # slide 37: repaired once, still bad, then fresh drafts
+    assistant, gen = fake_assistant(replies)
+    result = generate_set(assistant, section="Robustness", n=2)
+    (first,) = result.items
+    assert first.question == question and first.answer == "Adversarial training"
+    assert sorted(first.options) == sorted(repaired.options) and first.explanation == explanation
+    assert result.repaired == 1 and result.attempts == 6  # the budget: 2 questions x 3 attempts
+    assert result.rejections == Counter(duplicate_options=2, mcq_shape=1, unparseable=2)  # 2 usable of 3: no MCQ
+    repair_prompts = [p for p in gen.prompts if "Write 5 wrong answers" in p]
+    assert len(repair_prompts) == 2 and "Correct answer: Adversarial training" in repair_prompts[0]
+    assert "Correct answer: They are not density models" in repair_prompts[1]
+    assert "Reply with JSON only, like this example" in gen.prompts[5]  # no second repair of the same draft
+    assert all(p.startswith('Slide "') for p in gen.prompts)  # one shared prefix: the slide, then the task
 
 
 def test_generate_set_rejects_unknown_inputs():

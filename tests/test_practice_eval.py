@@ -1,0 +1,75 @@
+"""``assistant eval --practice``: the rates it reports, from a scripted model over a two-slide section."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from tests.test_practice import AT_REPLY, GAN2_REPLY, GAN_REPLY, _mcq_reply, fake_assistant, parse_reply, to_item
+from tests.test_practice import chunk as make_chunk
+
+
+def _letter(reply: str) -> str:
+    return "ABCD"[to_item(parse_reply(reply, "mcq"), "mcq", make_chunk(0, "", "", "")).key_index]
+
+
+def _with_retriever(assistant, top_slide: int):
+    """A retriever that always ranks slide ``top_slide`` first (key_support asks it for the top 3)."""
+    by_slide = {c.slide: c for c in assistant.index.chunks}
+    hits = [SimpleNamespace(chunk=by_slide[top_slide])]
+    assistant.retriever = SimpleNamespace(search=lambda query, k: SimpleNamespace(hits=hits))
+    return assistant
+
+
+def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
+    from assistant.practice_eval import evaluate_practice
+    from assistant.report import write_report
+
+    same_options = _mcq_reply("Which metrics evaluate GANs?", ["FID", "FID", "BLEU", "Perplexity"], 0, "FID.")
+    replies = [AT_REPLY, _letter(AT_REPLY), same_options, "not json", GAN_REPLY, _letter(GAN_REPLY)]
+    assistant, _ = fake_assistant(replies)
+    _with_retriever(assistant, 31)
+    calls: list[tuple[int, int]] = []
+    summary = evaluate_practice(assistant, tmp_path, per_section=2, progress=lambda d, n: calls.append((d, n)))
+
+    deck, robust = summary["sections"]["Deck"], summary["sections"]["Robustness"]
+    assert deck["requested"] == 0 and "enough text" in deck["message"]  # the title slide: nothing to ask
+    assert robust == {"requested": 2, "accepted": 2, "attempts": 4, "supported": robust["supported"],
+                      "rejections": {"duplicate_options": 1, "unparseable": 1}, "cites_section": 2,
+                      "message": 'Generated 2 questions from section "Robustness".'}
+    assert summary["requested"] == 2 and summary["accepted"] == 2 and summary["attempts"] == 4
+    assert summary["validity"] == 0.5 and summary["yield"] == 1.0 and summary["first_try_rate"] == 0.5
+    assert summary["duplicate_rejection_rate"] == 0.25
+    assert summary["shown_duplicate_questions"] == 0 and summary["shown_duplicate_options"] == 0
+    assert summary["source_in_top3_rate"] == 0.5  # the retriever only ever finds slide 31
+    assert 0.0 <= summary["support_rate"] <= 1.0 and robust["supported"] == summary["support_rate"] * 2
+    assert calls[0] == (0, 2) and calls[-1] == (2, 2)
+
+    saved = json.loads((tmp_path / "practice" / "items.json").read_text())["items"]
+    assert [row["source_in_top3"] for row in saved] == [True, False]
+    assert json.loads((tmp_path / "practice" / "metrics.json").read_text())["accepted"] == 2
+    report = write_report(tmp_path).read_text()
+    assert "## Practice questions" in report and "| validity (drafts passing every check) | 0.500 |" in report
+    assert "| Robustness | 2 of 2 | 4 |" in report and "Weakest questions" not in report  # no Q/A runs here
+
+
+def test_practice_eval_with_nothing_accepted_reports_none_not_nan(tmp_path):
+    from assistant.practice_eval import evaluate_practice
+
+    assistant, _ = fake_assistant(["nope"] * 6)
+    _with_retriever(assistant, 31)
+    summary = evaluate_practice(assistant, tmp_path, per_section=2, only=["Robustness"])
+    assert summary["accepted"] == 0 and summary["attempts"] == 6 and summary["validity"] == 0.0
+    assert summary["support_rate"] is None and summary["median_s_per_accepted"] is None
+    assert summary["rejections"] == {"unparseable": 6}
+
+
+def test_shown_duplicates_are_rechecked_independently():
+    from assistant.practice_eval import shown_duplicates
+
+    assistant, _ = fake_assistant([])
+    at = to_item(parse_reply(AT_REPLY, "mcq"), "mcq", make_chunk(31, "", "", ""))
+    again = to_item(parse_reply(AT_REPLY, "mcq"), "mcq", make_chunk(31, "", "", ""))
+    twins = to_item(parse_reply(GAN2_REPLY, "mcq"), "mcq", make_chunk(37, "", "", ""))
+    twins.options[1] = twins.options[0]
+    assert shown_duplicates(assistant, [at, again, twins]) == (1, 1)
