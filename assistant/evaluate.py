@@ -227,6 +227,7 @@ def run(
     summary["problems"] = problems
     summary["variant"] = config.variant
     summary["model"] = config.model
+    summary["engine"] = settings.engine
     summary["sections"] = per_section(rows)
     write_json(run_dir / "metrics.json", summary)
     return summary

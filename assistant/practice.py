@@ -37,9 +37,10 @@ from assistant.practice_checks import (
     check_item,
     check_mcq_shape,
     check_self_check,
-    extract_json,
+    check_self_contained,
     is_last_option,
     json_complete,
+    parse_wrong_options,
     pick_distractors,
     parse_reply,
 )
@@ -263,13 +264,22 @@ def with_new_distractors(draft: PracticeItem, reply: str, chunk: Chunk) -> dict 
     The model is asked for five so that the first three that differ from the key and from each other
     (and are not slide facts) can be kept; fewer than three fail ``check_mcq_shape`` as usual.
     """
-    data = extract_json(reply)
-    wrong = data.get("wrong") if data else None
-    if not isinstance(wrong, list) or not all(isinstance(w, (str, int, float)) for w in wrong):
+    wrong = parse_wrong_options(reply)
+    if wrong is None:
         return None
-    chosen = pick_distractors(draft.answer, [str(w).strip() for w in wrong], slide_text(chunk))
+    chosen = pick_distractors(draft.answer, wrong, slide_text(chunk))
     options = [draft.answer, *chosen]
     return {"question": draft.question, "options": options, "answer_index": 0, "explanation": draft.explanation}
+
+
+def wrong_options_at_fault(item: PracticeItem, reason: str | None) -> bool:
+    """Whether ``reason`` rejected ``item`` for its wrong options alone, so new ones could save it."""
+    if item.type != "mcq":
+        return False
+    if reason in REPAIRABLE:
+        return True
+    bare = PracticeItem(item.question, item.type, [item.answer], item.answer, item.explanation, item.source)
+    return reason == "not_self_contained" and check_self_contained(bare) is None  # e.g. "all of the above"
 
 
 def attempt_item(
@@ -320,9 +330,10 @@ def generate_set(
 ) -> PracticeSet:
     """Up to ``n`` checked items of ``qtype``; fewer (with a ``message`` saying so) when retries run out.
 
-    Each planned slide gets up to ``max_attempts_per_item`` model calls (the last one on a spare slide
-    when there is one); attempts a slot did not need go to extra slots on unused or least-used slides,
-    so one bad slide does not cost a question. At most ``n * max_attempts_per_item`` calls in all.
+    Each planned slide gets up to ``max_attempts_per_item`` drafts (the last one on a spare slide when
+    there is one); drafts a slot did not need go to extra slots on unused or least-used slides, so one
+    bad slide does not cost a question. A draft rejected for its wrong options alone gets one more call
+    for new ones. At most ``n * max_attempts_per_item`` drafts, so at most twice that many calls.
     """
     if qtype not in QTYPES:
         raise AssistantError(f"unknown question type {qtype!r}; choose one of: {', '.join(QTYPES)}")
@@ -337,19 +348,23 @@ def generate_set(
     result = PracticeSet([], n, qtype, scope, model=gen.name)
     asked: dict[str, list[str]] = {}  # questions written per slide (accepted or not): the next prompt avoids them
     visits: Counter = Counter()
-    budget, slot, since = n * max_attempts_per_item, 0, time.perf_counter()
-    while len(result.items) < n and result.attempts < budget:
+    budget, drafts, slot, since = n * max_attempts_per_item, 0, 0, time.perf_counter()
+    while len(result.items) < n and drafts < budget:
         if slot < n:
             chunk = pool[slot % len(pool)]
         else:  # an extra slot for a question a failed slot did not deliver
             chunk = spares.pop(0) if spares else min(pool, key=lambda c: visits[c.slide_id])
         repair: PracticeItem | None = None  # a draft to give new wrong options, see attempt_item
-        for attempt in range(min(max_attempts_per_item, budget - result.attempts)):
-            if attempt and attempt == max_attempts_per_item - 1 and spares and repair is None:
-                chunk = spares.pop(0)  # a slide that failed twice gets replaced for the last try
+        tries = 0  # new drafts for this slot; a repair is not one (at most one per draft, so still bounded)
+        while (repair is not None or tries < max_attempts_per_item) and (repair is not None or drafts < budget):
+            if repair is None:
+                if tries and tries == max_attempts_per_item - 1 and spares:
+                    chunk = spares.pop(0)  # a slide that failed twice gets replaced for the last try
+                tries += 1
+                drafts += 1
             if progress:
-                progress(len(result.items), n, f"question {len(result.items) + 1} of {n}, attempt {attempt + 1}: "
-                         f"{chunk.title}")
+                what = "new wrong options" if repair else f"attempt {tries}"
+                progress(len(result.items), n, f"question {len(result.items) + 1} of {n}, {what}: {chunk.title}")
             messages = [] if repair else _prompt_for(qtype, chunk, asked, seen, visits, len(result.items) % 2 == 0)
             previous = [*seen, *(i.question for i in result.items)]
             result.attempts += 1
@@ -361,12 +376,12 @@ def generate_set(
                 now = time.perf_counter()
                 result.seconds_per_accepted.append(round(now - since, 2))  # failed attempts before it included
                 since = now
-                result.first_try_accepted += attempt == 0
+                result.first_try_accepted += tries == 1 and repair is None
                 result.repaired += repair is not None
                 break
             result.rejections[reason] += 1
             # Only the wrong options failed: keep the question and key, ask once for new wrong options.
-            repair = draft if reason in REPAIRABLE and repair is None and draft is not None else None
+            repair = draft if repair is None and draft is not None and wrong_options_at_fault(draft, reason) else None
         slot += 1
     _finish(result, progress, scope, material)
     return result

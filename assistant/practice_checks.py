@@ -127,6 +127,26 @@ def extract_json(text: str) -> dict | None:
     return None
 
 
+_WRONG_LIST = re.compile(r'"wrong"\s*:\s*\[')
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"\s*(?=[,\]])')
+
+
+def parse_wrong_options(text: str) -> list[str] | None:
+    """The strings of a ``{"wrong": [...]}`` reply, or None; a list cut off by the token limit keeps its
+    complete strings (five long options can outrun the limit, and four whole ones are still usable)."""
+    data = extract_json(text)
+    if data is not None:
+        wrong = data.get("wrong")
+        if isinstance(wrong, list) and all(isinstance(w, (str, int, float)) for w in wrong):
+            return [str(w).strip() for w in wrong]
+        return None
+    start = _WRONG_LIST.search(text)
+    if start is None:
+        return None
+    found = [json.loads(f'"{m.group(1)}"').strip() for m in _JSON_STRING.finditer(text, start.end())]
+    return found or None
+
+
 def json_complete(text: str) -> bool:
     """True once ``text`` holds a balanced object, so streaming can stop before any trailing chatter."""
     start = text.find("{")

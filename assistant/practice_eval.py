@@ -120,6 +120,7 @@ def evaluate_practice(
     supported = sum(r["support"] >= SUPPORTED for r in rows)
     summary = {
         "model": model_name,
+        "engine": assistant.settings.engine,
         "type": qtype,
         "sections": by_section,
         "requested": requested,

@@ -124,7 +124,8 @@ def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: i
     first = runs[names[0]][0]
     lines.append(
         f"{first['n']} questions ({first['n_answerable']} answerable, {first['n_unanswerable']} unanswerable); "
-        f"model `{first.get('model', '')}`. A correct refusal counts as a success; n/a marks a metric with no data."
+        f"model `{first.get('model', '')}` on the `{first.get('engine', 'transformers')}` engine. "
+        "A correct refusal counts as a success; n/a marks a metric with no data."
     )
     lines += ["", "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for key, label in HEADLINE:
@@ -163,7 +164,7 @@ def _practice_section(p: dict) -> list[str]:
     """Validity, support and duplicate rates of generated practice questions (``assistant eval --practice``)."""
     lines = [
         "", "## Practice questions", "",
-        f"{p['requested']} {p['type']} questions requested over {len(p['sections'])} sections with `{p['model']}`; "
+        f"{p['requested']} {p['type']} questions requested over {len(p['sections'])} sections with `{p['model']}` ({p.get('engine') or 'transformers'} engine); "
         f"{p['accepted']} accepted in {p['attempts']} drafts ({p['repaired']} after new wrong options); "
         f"{fmt(p['wall_s'])} s in all.", "",
         "| measure | value |", "|---|---|",

@@ -524,7 +524,8 @@ def fake_assistant(replies: list[str]):
     ]
     gen = ScriptedGenerator(replies)
     return SimpleNamespace(index=SimpleNamespace(chunks=chunks), embedder=SimpleNamespace(embed=bag_of_words),
-                           generator=lambda model=None: gen, retriever=None), gen
+                           generator=lambda model=None: gen, retriever=None,
+                           settings=SimpleNamespace(engine="scripted")), gen
 
 
 def _mcq_reply(question: str, options: list[str], index: int, explanation: str) -> str:
@@ -619,13 +620,36 @@ def test_wrong_options_are_replaced_once_keeping_question_and_key():
     (first,) = result.items
     assert first.question == question and first.answer == "Adversarial training"
     assert sorted(first.options) == sorted(repaired.options) and first.explanation == explanation
-    assert result.repaired == 1 and result.attempts == 6  # the budget: 2 questions x 3 attempts
-    assert result.rejections == Counter(duplicate_options=2, mcq_shape=1, unparseable=2)  # 2 usable of 3: no MCQ
+    assert result.repaired == 1 and result.attempts == 8  # the budget: 2 questions x 3 drafts, plus 2 repairs
+    assert result.rejections == Counter(duplicate_options=2, mcq_shape=1, unparseable=4)  # 2 usable of 3: no MCQ
     repair_prompts = [p for p in gen.prompts if "Write 5 wrong answers" in p]
     assert len(repair_prompts) == 2 and "Correct answer: Adversarial training" in repair_prompts[0]
     assert "Correct answer: They are not density models" in repair_prompts[1]
     assert "Reply with JSON only, like this example" in gen.prompts[5]  # no second repair of the same draft
     assert all(p.startswith('Slide "') for p in gen.prompts)  # one shared prefix: the slide, then the task
+
+
+def test_only_faults_of_the_wrong_options_are_repaired():
+    from assistant.practice import wrong_options_at_fault
+
+    good = mcq("What does adversarial training improve?", ["Robustness", "Speed", "Memory", "Size"], "Robustness", "E.")
+    pointer = mcq(good.question, ["Robustness", "All of these options", "Memory", "Size"], "Robustness", "E.")
+    pointer_key = mcq(good.question, ["Both of the above", "Speed", "Memory", "Size"], "Both of the above", "E.")
+    vague = mcq("What does the slide say adversarial training improves?", good.options, "Robustness", "E.")
+    assert wrong_options_at_fault(good, "duplicate_options") and wrong_options_at_fault(good, "distractor_on_slide")
+    assert wrong_options_at_fault(pointer, "not_self_contained")
+    assert not wrong_options_at_fault(pointer_key, "not_self_contained")
+    assert not wrong_options_at_fault(vague, "not_self_contained")
+    assert not any(wrong_options_at_fault(good, r) for r in ("unsupported_key", "self_check_failed", "unparseable"))
+
+
+def test_wrong_options_cut_off_by_the_token_limit_keep_the_complete_ones():
+    from assistant.practice_checks import parse_wrong_options
+
+    assert parse_wrong_options('```json\n{"wrong": ["Dropout", "Weight \\"decay\\"", "Early sto') == [
+        "Dropout", 'Weight "decay"']
+    assert parse_wrong_options('{"wrong": ["a", 2]}') == ["a", "2"]
+    assert parse_wrong_options('{"wrong": "a"}') is None and parse_wrong_options("Sorry.") is None
 
 
 def test_generate_set_rejects_unknown_inputs():
