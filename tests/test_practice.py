@@ -563,7 +563,8 @@ def test_generate_set_retries_rejects_and_counts():
     assistant, gen = fake_assistant(replies)
     events: list[tuple[int, int, str]] = []
     seen = ["Usually, which metrics are used to evaluate GANs?"]
-    result = generate_set(assistant, section="robust", n=2, seen=seen, progress=lambda *e: events.append(e))
+    result = generate_set(assistant, section="robust", n=2, seen=seen, max_attempts_per_item=3,
+                          progress=lambda *e: events.append(e))
     assert [i.question for i in result.items] == ["What is the best known way to make models robust to lp attacks?"]
     assert result.rejections == Counter(unparseable=1, not_self_contained=1, self_check_failed=1,
                                         duplicate_question=1, mcq_shape=1)
@@ -588,7 +589,7 @@ def test_generate_set_spends_unused_attempts_on_an_extra_slot():
     # slide 31 succeeds, slide 37 fails three times, the extra slot goes to the least-used slide (31 again)
     replies = [AT_REPLY, letter(AT_REPLY), bad, bad, bad, clean, letter(clean)]
     assistant, _ = fake_assistant(replies)
-    result = generate_set(assistant, section="Robustness", n=2)
+    result = generate_set(assistant, section="Robustness", n=2, max_attempts_per_item=3)
     assert len(result.items) == 2 and result.attempts == 5 and result.first_try_accepted == 2
     assert result.rejections == Counter(unparseable=3)
     assert result.message == 'Generated 2 questions from section "Robustness".'
@@ -616,7 +617,7 @@ def test_wrong_options_are_replaced_once_keeping_question_and_key():
     replies = [near_copies, new_wrong, "ABCD"[repaired.key_index],  # slide 31: repaired, then accepted
                gan_copies, still_bad, "not json"]  # slide 37: repaired once, still bad, then fresh drafts
     assistant, gen = fake_assistant(replies)
-    result = generate_set(assistant, section="Robustness", n=2)
+    result = generate_set(assistant, section="Robustness", n=2, max_attempts_per_item=3)
     (first,) = result.items
     assert first.question == question and first.answer == "Adversarial training"
     assert sorted(first.options) == sorted(repaired.options) and first.explanation == explanation

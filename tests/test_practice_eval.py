@@ -56,12 +56,12 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
 def test_practice_eval_with_nothing_accepted_reports_none_not_nan(tmp_path):
     from assistant.practice_eval import evaluate_practice
 
-    assistant, _ = fake_assistant(["nope"] * 6)
+    assistant, _ = fake_assistant(["nope"] * 8)
     _with_retriever(assistant, 31)
     summary = evaluate_practice(assistant, tmp_path, per_section=2, only=["Robustness"])
-    assert summary["accepted"] == 0 and summary["attempts"] == 6 and summary["validity"] == 0.0
+    assert summary["accepted"] == 0 and summary["attempts"] == 8 and summary["validity"] == 0.0  # 2 x 4 drafts
     assert summary["support_rate"] is None and summary["median_s_per_accepted"] is None
-    assert summary["rejections"] == {"unparseable": 6}
+    assert summary["rejections"] == {"unparseable": 8}
 
 
 def test_shown_duplicates_are_rechecked_independently():
@@ -73,3 +73,21 @@ def test_shown_duplicates_are_rechecked_independently():
     twins = to_item(parse_reply(GAN2_REPLY, "mcq"), "mcq", make_chunk(37, "", "", ""))
     twins.options[1] = twins.options[0]
     assert shown_duplicates(assistant, [at, again, twins]) == (1, 1)
+
+
+def test_real_model_practice_eval_of_one_section(assistant_llamacpp, tmp_path):
+    """The real model (llama.cpp engine, the default weights) through ``evaluate_practice`` and the report."""
+    from assistant.practice_eval import evaluate_practice
+    from assistant.report import write_report
+
+    section = "Deep Unsupervised Learning"
+    summary = evaluate_practice(assistant_llamacpp, tmp_path, per_section=1, only=[section])
+    s = summary["sections"][section]
+    assert summary["requested"] == 1 and 1 <= summary["attempts"] <= 8  # 4 drafts, each repaired at most once
+    assert s["attempts"] == s["accepted"] + sum(s["rejections"].values())
+    assert s["cites_section"] == s["accepted"] == summary["accepted"]
+    assert summary["engine"] == "llamacpp" and "1.5b" in summary["model"].lower()
+    items = json.loads((tmp_path / "practice" / "items.json").read_text())["items"]
+    assert len(items) == summary["accepted"] and all(len(i["options"]) == 4 for i in items)
+    assert (summary["support_rate"] is None) == (summary["accepted"] == 0)
+    assert f"| {section} | {s['accepted']} of 1 |" in write_report(tmp_path).read_text()
