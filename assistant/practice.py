@@ -3,7 +3,9 @@
 One model call writes one item from one slide (a small model keeps one slide's facts straight, not
 five), as strict JSON. Every item then goes through the checks of ``practice_checks`` (and, for
 multiple choice and true/false, a second model pass that answers it from the slide); a rejected
-item is retried with a varied prompt a bounded number of times and is never returned. The
+item is retried with a varied prompt a bounded number of times and is never returned. An MCQ whose
+only fault is its wrong options (near-copies of the key, slide facts) keeps its question and key and
+gets one short call for new wrong options, which is cheaper than a whole new draft. The
 rejection counts travel with the set so that quality can be measured, not assumed.
 
 The CLI and the UI call ``generate_set``, ``grading.grade``, ``export_json``/``export_anki_csv`` and
@@ -40,9 +42,9 @@ from assistant.practice_checks import (
     check_self_contained,
     is_last_option,
     json_complete,
+    parse_reply,
     parse_wrong_options,
     pick_distractors,
-    parse_reply,
 )
 from assistant.storage import atomic_write_text
 from assistant.support import lexical_support
@@ -227,7 +229,7 @@ def self_check_messages(item: PracticeItem, chunk: Chunk) -> list[Message]:
 
 
 def distractor_messages(item: PracticeItem, chunk: Chunk) -> list[Message]:
-    """Ask for three new wrong options to a drafted question whose key is kept."""
+    """Ask for new wrong options to a drafted question whose key is kept (five, to keep three good ones)."""
     return _slide_messages("practice_distractors", chunk, question=item.question, key=item.answer)
 
 

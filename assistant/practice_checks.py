@@ -34,7 +34,7 @@ QTYPES = ("mcq", "tf", "short")
 
 # Calibrated on the hand-made cases in tests/test_practice.py and on MiniLM cosines of option pairs:
 OPTION_COSINE = 0.98  # 0.95 would reject good one-word-flip distractors ("fewer"/"more" samples: 0.97)
-WORD_PREFIX = 3  # "max"/"maximum", "large"/"larger": one word when the shorter stem (this long at least) begins the other
+WORD_PREFIX = 3  # "max"/"maximum", "large"/"larger": one word when the shorter stem (3+ letters) starts the other
 DISTRACTOR_RUN = 0.75  # share of a distractor's words found as one run on the slide that makes it a slide fact
 QUESTION_JACCARD = 0.7
 QUESTION_COSINE = 0.92

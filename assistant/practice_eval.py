@@ -126,7 +126,7 @@ def evaluate_practice(
         "requested": requested,
         "accepted": accepted,
         "attempts": attempts,
-        "validity": _rate(accepted, attempts),  # share of drafts that passed every check
+        "validity": _rate(accepted, attempts),  # share of attempts (drafts and repairs) that passed every check
         "yield": _rate(accepted, requested),
         "first_try_rate": _rate(first_try, requested),
         "repaired": repaired,

@@ -164,20 +164,22 @@ def _practice_section(p: dict) -> list[str]:
     """Validity, support and duplicate rates of generated practice questions (``assistant eval --practice``)."""
     lines = [
         "", "## Practice questions", "",
-        f"{p['requested']} {p['type']} questions requested over {len(p['sections'])} sections with `{p['model']}` ({p.get('engine') or 'transformers'} engine); "
-        f"{p['accepted']} accepted in {p['attempts']} drafts ({p['repaired']} after new wrong options); "
+        f"{p['requested']} {p['type']} questions requested over {len(p['sections'])} sections with "
+        f"`{p['model']}` ({p.get('engine') or 'transformers'} engine); {p['accepted']} accepted in "
+        f"{p['attempts']} attempts (new drafts, and new wrong options for {p['repaired']} accepted ones); "
         f"{fmt(p['wall_s'])} s in all.", "",
         "| measure | value |", "|---|---|",
-        f"| validity (drafts passing every check) | {fmt(p['validity'])} |",
+        f"| validity (attempts passing every check) | {fmt(p['validity'])} |",
         f"| accepted / requested | {fmt(p['yield'])} |",
         f"| accepted at the first draft | {fmt(p['first_try_rate'])} |",
         f"| key supported by the cited slide (re-scored) | {fmt(p['support_rate'])} |",
         f"| cited slide in the top 3 for question + key | {fmt(p['source_in_top3_rate'])} |",
-        f"| drafts rejected as duplicates | {fmt(p['duplicate_rejection_rate'])} |",
+        f"| attempts rejected as duplicates | {fmt(p['duplicate_rejection_rate'])} |",
         f"| duplicate questions shown (re-checked) | {p['shown_duplicate_questions']} |",
         f"| items with equivalent options shown (re-checked) | {p['shown_duplicate_options']} |",
-        f"| median s per accepted question | {fmt(p['median_s_per_accepted'])} |",
-        "", "| section | accepted | drafts | key supported | rejections |", "|---|---|---|---|---|",
+        f"| median s per accepted question (its failed attempts included) | {fmt(p['median_s_per_accepted'])} |",
+        "", "Rejections by reason: " + (", ".join(f"{k} {v}" for k, v in p["rejections"].items()) or "none") + ".",
+        "", "| section | accepted | attempts | key supported | rejections |", "|---|---|---|---|---|",
     ]
     for name, s in p["sections"].items():
         why = ", ".join(f"{k} {v}" for k, v in s["rejections"].items()) or "none"

@@ -181,7 +181,8 @@ def test_distinct_options_pass_even_when_they_differ_by_one_word():
                   "To make the model output different features for source and target data",
                   "To make the model output similar features for the source data only",
                   "To make the model output similar features for the target data only"]
-    assert check_duplicate_options(mcq("What is invariant feature learning for?", long_flips, long_flips[0], "E.")) is None
+    flips = mcq("What is invariant feature learning for?", long_flips, long_flips[0], "E.")
+    assert check_duplicate_options(flips) is None
     assert check_duplicate_options(GOOD_MCQ) is None
 
 

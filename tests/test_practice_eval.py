@@ -49,7 +49,8 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
     assert [row["source_in_top3"] for row in saved] == [True, False]
     assert json.loads((tmp_path / "practice" / "metrics.json").read_text())["accepted"] == 2
     report = write_report(tmp_path).read_text()
-    assert "(scripted engine)" in report and "## Practice questions" in report and "| validity (drafts passing every check) | 0.500 |" in report
+    assert "(scripted engine)" in report and "## Practice questions" in report
+    assert "| validity (attempts passing every check) | 0.500 |" in report
     assert "| Robustness | 2 of 2 | 4 |" in report and "Weakest questions" not in report  # no Q/A runs here
 
 
