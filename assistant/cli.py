@@ -200,7 +200,7 @@ def _eval_practice(args: argparse.Namespace, settings: Settings, out: Path) -> i
 
     assistant = Assistant(settings)
     summary = evaluate_practice(assistant, out, per_section=args.per_section, qtype=args.type,
-                                progress=_bar("practice", "section"))
+                                progress=_bar("practice", "question"))
     keys = ("accepted", "attempts", "validity", "support_rate", "duplicate_rejection_rate",
             "shown_duplicate_questions", "median_s_per_accepted")
     print("practice: " + ", ".join(f"{k} {fmt(summary.get(k))}" for k in keys))

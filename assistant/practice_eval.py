@@ -76,7 +76,10 @@ def evaluate_practice(
     only: Sequence[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
-    """Generate ``per_section`` items for each section, score them, write ``out/practice``; returns the summary."""
+    """Generate ``per_section`` items for each section, score them, write ``out/practice``; returns the summary.
+
+    ``progress(done, total)`` counts question slots: accepted ones, and the slots of finished sections.
+    """
     names = list(only) if only else sections(assistant.index.chunks)
     chunks = {c.slide_id: c for c in assistant.index.chunks}
     items: list[PracticeItem] = []
@@ -87,20 +90,26 @@ def evaluate_practice(
     seconds: list[float] = []
     model_name = model or ""
     start = time.perf_counter()
+    total = per_section * len(names)
     for done, name in enumerate(names):
-        if progress:
-            progress(done, len(names))
+        base = done * per_section  # questions' slots of the sections before this one
+
+        def step(accepted: int, _requested: int, _status: str, base: int = base) -> None:
+            if progress:
+                progress(base + accepted, total)
+
+        step(0, per_section, "")
         try:
             result = generate_set(assistant, section=name, n=per_section, qtype=qtype, model=model,
-                                  seen=[i.question for i in items])
+                                  seen=[i.question for i in items], progress=step)
         except AssistantError as err:  # a section of title slides and figures: nothing to ask about
-            by_section[name] = {"requested": 0, "accepted": 0, "attempts": 0, "rejections": {}, "supported": 0,
-                                "cites_section": 0, "message": str(err)}
+            by_section[name] = {"section": name, "requested": 0, "accepted": 0, "attempts": 0, "rejections": {},
+                                "supported": 0, "cites_section": 0, "message": str(err)}
             continue
         scores = [key_support(assistant, item) for item in result.items]
         in_section = sum(chunks[i.source[0]["id"]].section == name for i in result.items)
         by_section[name] = {
-            "requested": per_section, "accepted": len(result.items), "attempts": result.attempts,
+            "section": name, "requested": per_section, "accepted": len(result.items), "attempts": result.attempts,
             "rejections": dict(result.rejections), "supported": sum(s >= SUPPORTED for s, _ in scores),
             "cites_section": in_section, "message": result.message,
         }
@@ -114,7 +123,7 @@ def evaluate_practice(
         seconds += result.seconds_per_accepted
         model_name = result.model
     if progress:
-        progress(len(names), len(names))
+        progress(total, total)
     repeated, same_options = shown_duplicates(assistant, items)
     accepted, requested = len(items), sum(s["requested"] for s in by_section.values())
     supported = sum(r["support"] >= SUPPORTED for r in rows)
@@ -122,7 +131,7 @@ def evaluate_practice(
         "model": model_name,
         "engine": assistant.settings.engine,
         "type": qtype,
-        "sections": by_section,
+        "sections": list(by_section.values()),  # a list: deck order survives the sorted keys of write_json
         "requested": requested,
         "accepted": accepted,
         "attempts": attempts,

@@ -181,9 +181,10 @@ def _practice_section(p: dict) -> list[str]:
         "", "Rejections by reason: " + (", ".join(f"{k} {v}" for k, v in p["rejections"].items()) or "none") + ".",
         "", "| section | accepted | attempts | key supported | rejections |", "|---|---|---|---|---|",
     ]
-    for name, s in p["sections"].items():
+    for s in p["sections"]:
         why = ", ".join(f"{k} {v}" for k, v in s["rejections"].items()) or "none"
-        lines.append(f"| {name} | {s['accepted']} of {s['requested']} | {s['attempts']} | {s['supported']} | {why} |")
+        lines.append(f"| {s['section']} | {s['accepted']} of {s['requested']} | {s['attempts']} | {s['supported']} "
+                     f"| {why} |")
     return lines
 
 

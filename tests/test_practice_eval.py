@@ -30,12 +30,13 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
     assistant, _ = fake_assistant(replies)
     _with_retriever(assistant, 31)
     calls: list[tuple[int, int]] = []
-    summary = evaluate_practice(assistant, tmp_path, per_section=2, progress=lambda d, n: calls.append((d, n)))
+    summary = evaluate_practice(assistant, tmp_path, per_section=2, progress=lambda *c: calls.append(c))
 
-    deck, robust = summary["sections"]["Deck"], summary["sections"]["Robustness"]
-    assert deck["requested"] == 0 and "enough text" in deck["message"]  # the title slide: nothing to ask
-    assert robust == {"requested": 2, "accepted": 2, "attempts": 4, "supported": robust["supported"],
-                      "rejections": {"duplicate_options": 1, "unparseable": 1}, "cites_section": 2,
+    deck, robust = summary["sections"]
+    assert deck["section"] == "Deck" and deck["requested"] == 0 and "enough text" in deck["message"]  # a title
+    assert robust == {"section": "Robustness", "requested": 2, "accepted": 2, "attempts": 4,
+                      "supported": robust["supported"], "rejections": {"duplicate_options": 1, "unparseable": 1},
+                      "cites_section": 2,
                       "message": 'Generated 2 questions from section "Robustness".'}
     assert summary["requested"] == 2 and summary["accepted"] == 2 and summary["attempts"] == 4
     assert summary["validity"] == 0.5 and summary["yield"] == 1.0 and summary["first_try_rate"] == 0.5
@@ -43,7 +44,8 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
     assert summary["shown_duplicate_questions"] == 0 and summary["shown_duplicate_options"] == 0
     assert summary["source_in_top3_rate"] == 0.5  # the retriever only ever finds slide 31
     assert 0.0 <= summary["support_rate"] <= 1.0 and robust["supported"] == summary["support_rate"] * 2
-    assert calls[0] == (0, 2) and calls[-1] == (2, 2)
+    assert calls[0] == (0, 4) and calls[-1] == (4, 4) and (3, 4) in calls  # 2 slots a section, 2 sections
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
     saved = json.loads((tmp_path / "practice" / "items.json").read_text())["items"]
     assert [row["source_in_top3"] for row in saved] == [True, False]
@@ -83,7 +85,7 @@ def test_real_model_practice_eval_of_one_section(assistant_llamacpp, tmp_path):
 
     section = "Deep Unsupervised Learning"
     summary = evaluate_practice(assistant_llamacpp, tmp_path, per_section=1, only=[section])
-    s = summary["sections"][section]
+    (s,) = summary["sections"]
     assert summary["requested"] == 1 and 1 <= summary["attempts"] <= 8  # 4 drafts, each repaired at most once
     assert s["attempts"] == s["accepted"] + sum(s["rejections"].values())
     assert s["cites_section"] == s["accepted"] == summary["accepted"]
