@@ -199,9 +199,10 @@ class Assistant:
         with self._lock:
             if key not in self._generators:
                 gen = make_generator(self.settings, key or None)
-                self._generators[gen.name if not key else key] = gen
+                key = key or gen.name
+                self._generators[key] = gen
                 if not self._default:
-                    self._default = key = gen.name
+                    self._default = key
             return self._generators[key]
 
     def warm(self, model: str | None = None) -> None:

@@ -199,3 +199,26 @@ def test_a_slide_that_gives_orders_is_quoted_as_data(assistant_default, embedder
     with model_replaced(assistant, StandInGenerator(assistant.settings.model, lambda messages: "BANANA")):
         obeyed = assistant.answer("Where does the study group meet?")
     assert obeyed.refused and obeyed.refusal_reason == "unsupported" and "BANANA" not in obeyed.answer
+
+
+def test_engine_generators_are_found_by_model_key_and_by_default(settings, embedder, shipped_index, monkeypatch):
+    """With a non-default engine, asking by model key (what the eval harness does) and by default both work."""
+    from dataclasses import replace
+
+    from assistant import answer as answer_module
+    from assistant.answer import Assistant
+
+    made: list[str | None] = []
+
+    def fake_make_generator(_settings, key=None):
+        made.append(key)
+        return StandInGenerator(f"llamacpp:{key or 'default-model'}", lambda messages: "ok")
+
+    monkeypatch.setattr(answer_module, "make_generator", fake_make_generator)
+    engine = replace(settings, engine="llamacpp")
+    by_key = Assistant(engine, embedder=embedder, index=shipped_index)
+    first = by_key.generator("qwen2.5-coder-1.5b")
+    assert by_key.generator("qwen2.5-coder-1.5b") is first and by_key.generator() is first
+    by_default = Assistant(engine, embedder=embedder, index=shipped_index)
+    assert by_default.generator() is by_default.generator() and by_default.generator().name == "llamacpp:default-model"
+    assert made == ["qwen2.5-coder-1.5b", None]
