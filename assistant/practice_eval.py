@@ -1,15 +1,15 @@
 """Practice-question quality, measured: validity, support and duplicate rates for every section of the deck.
 
 ``assistant eval --practice`` generates a few multiple-choice questions per section through the same
-``generate_set`` as the Practice tab and the quiz command, then re-checks what was accepted with
-measures the generator did not use to accept it, so a check that lets bad items through shows up
-here instead of being graded by itself:
+``generate_set`` as the Practice tab and the quiz command, then re-checks what was accepted:
 
-- *support*: the answer pipeline's grounding score of key + explanation by the cited slide
-  (``support.best_support``, the score the chat answers are held to), and whether retrieval for
-  question + key finds the cited slide in its top 3;
-- *duplicates*: accepted questions compared pairwise over the whole run (every section), and
-  accepted options compared within each item.
+- *support*, with measures the generator did not use to accept it, so a support check that lets
+  bad keys through shows up here instead of grading itself: the answer pipeline's grounding score
+  of key + explanation by the cited slide (``support.best_support``, the score chat answers are
+  held to), and whether retrieval for question + key finds the cited slide in its top 3;
+- *duplicates*, with the generator's own checks but over the finished run: every accepted question
+  against every earlier one (all sections), and the options within each item, so bookkeeping
+  mistakes (a question missing from ``seen``) cannot hide a repeat.
 
 Results go to ``OUT/practice/`` (``metrics.json``, ``items.json``); ``report.write_report`` adds
 them to ``report.md``. ``bench/practice.py`` uses ``key_support`` for its grounding figures.
