@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
-from assistant.practice import PracticeItem, generate_set, sections
+from assistant.practice import PracticeItem, generate_set, sections, usable
 from assistant.practice_checks import check_duplicate_options, check_duplicate_question
 from assistant.storage import write_json
 from assistant.support import SUPPORTED, best_support
@@ -103,13 +103,15 @@ def evaluate_practice(
             result = generate_set(assistant, section=name, n=per_section, qtype=qtype, model=model,
                                   seen=[i.question for i in items], progress=step)
         except AssistantError as err:  # a section of title slides and figures: nothing to ask about
-            by_section[name] = {"section": name, "requested": 0, "accepted": 0, "attempts": 0, "rejections": {},
-                                "supported": 0, "cites_section": 0, "message": str(err)}
+            by_section[name] = {"section": name, "slides": 0, "requested": 0, "accepted": 0, "attempts": 0,
+                                "rejections": {}, "supported": 0, "cites_section": 0, "message": str(err)}
             continue
+        slides = sum(c.section == name and usable(c) for c in assistant.index.chunks)
         scores = [key_support(assistant, item) for item in result.items]
         in_section = sum(chunks[i.source[0]["id"]].section == name for i in result.items)
         by_section[name] = {
-            "section": name, "requested": per_section, "accepted": len(result.items), "attempts": result.attempts,
+            "section": name, "slides": slides, "requested": per_section, "accepted": len(result.items),
+            "attempts": result.attempts,
             "rejections": dict(result.rejections), "supported": sum(s >= SUPPORTED for s, _ in scores),
             "cites_section": in_section, "message": result.message,
         }

@@ -179,12 +179,13 @@ def _practice_section(p: dict) -> list[str]:
         f"| items with equivalent options shown (re-checked) | {p['shown_duplicate_options']} |",
         f"| median s per accepted question (its failed attempts included) | {fmt(p['median_s_per_accepted'])} |",
         "", "Rejections by reason: " + (", ".join(f"{k} {v}" for k, v in p["rejections"].items()) or "none") + ".",
-        "", "| section | accepted | attempts | key supported | rejections |", "|---|---|---|---|---|",
+        "", "| section | slides with enough text | accepted | attempts | key supported | rejections |",
+        "|---|---|---|---|---|---|",
     ]
     for s in p["sections"]:
         why = ", ".join(f"{k} {v}" for k, v in s["rejections"].items()) or "none"
-        lines.append(f"| {s['section']} | {s['accepted']} of {s['requested']} | {s['attempts']} | {s['supported']} "
-                     f"| {why} |")
+        lines.append(f"| {s['section']} | {fmt(s.get('slides'))} | {s['accepted']} of {s['requested']} "
+                     f"| {s['attempts']} | {s['supported']} | {why} |")
     return lines
 
 

@@ -34,7 +34,7 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
 
     deck, robust = summary["sections"]
     assert deck["section"] == "Deck" and deck["requested"] == 0 and "enough text" in deck["message"]  # a title
-    assert robust == {"section": "Robustness", "requested": 2, "accepted": 2, "attempts": 4,
+    assert robust == {"section": "Robustness", "slides": 2, "requested": 2, "accepted": 2, "attempts": 4,
                       "supported": robust["supported"], "rejections": {"duplicate_options": 1, "unparseable": 1},
                       "cites_section": 2,
                       "message": 'Generated 2 questions from section "Robustness".'}
@@ -53,7 +53,7 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
     report = write_report(tmp_path).read_text()
     assert "(scripted engine)" in report and "## Practice questions" in report
     assert "| validity (attempts passing every check) | 0.500 |" in report
-    assert "| Robustness | 2 of 2 | 4 |" in report and "Weakest questions" not in report  # no Q/A runs here
+    assert "| Robustness | 2 | 2 of 2 | 4 |" in report and "Weakest questions" not in report  # no Q/A runs here
 
 
 def test_practice_eval_with_nothing_accepted_reports_none_not_nan(tmp_path):
@@ -93,4 +93,5 @@ def test_real_model_practice_eval_of_one_section(assistant_llamacpp, tmp_path):
     items = json.loads((tmp_path / "practice" / "items.json").read_text())["items"]
     assert len(items) == summary["accepted"] and all(len(i["options"]) == 4 for i in items)
     assert (summary["support_rate"] is None) == (summary["accepted"] == 0)
-    assert f"| {section} | {s['accepted']} of 1 |" in write_report(tmp_path).read_text()
+    report = write_report(tmp_path).read_text()
+    assert s["slides"] >= 1 and f"| {section} | {s['slides']} | {s['accepted']} of 1 |" in report
