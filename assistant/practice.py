@@ -358,7 +358,7 @@ def generate_set(
             chunk = spares.pop(0) if spares else min(pool, key=lambda c: visits[c.slide_id])
         repair: PracticeItem | None = None  # a draft to give new wrong options, see attempt_item
         tries = 0  # new drafts for this slot; a repair is not one (at most one per draft, so still bounded)
-        while (repair is not None or tries < max_attempts_per_item) and (repair is not None or drafts < budget):
+        while repair is not None or (tries < max_attempts_per_item and drafts < budget):
             if repair is None:
                 if tries and tries == max_attempts_per_item - 1 and spares:
                     chunk = spares.pop(0)  # a slide that failed twice gets replaced for the last try
