@@ -20,6 +20,7 @@ from typing import Protocol
 from assistant.config import Settings
 from assistant.errors import AssistantError, ModelUnavailable
 from assistant.models import chat_spec, require_prepared, set_offline
+from assistant.storage import read_json
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,48 @@ class Generator(Protocol):
         ...
 
 
+DECODE_MODES = ("int4", "bf16", "fp32")
+RECENT_PROMPTS = 8  # KV caches kept for reuse: ~30 MB each for the 1.5B at 500 tokens
+MIN_REUSED_TOKENS = 16  # shorter shared starts are not worth a copy
+
+
+def _common_prefix(a, b) -> int:
+    """How many leading tokens two ``(1, n)`` id tensors share."""
+    n = min(a.shape[-1], b.shape[-1])
+    differ = (a[0, :n] != b[0, :n]).nonzero()
+    return int(differ[0, 0]) if len(differ) else n
+
+
+def _load_decoder(folder, mode: str, model):
+    """The model that writes the reply: ``model`` itself for "fp32", else a second, lighter copy."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if mode not in DECODE_MODES:
+        raise AssistantError(f"unknown decode mode {mode!r}; choose one of {', '.join(DECODE_MODES)}")
+    if mode == "int4":
+        from assistant import int4
+
+        if not int4.supported():
+            log.warning("this PyTorch has no CPU int4 kernel; decoding in fp32")
+            mode = "fp32"
+    if mode == "fp32":
+        return model
+    # subtle: one query row against the cache is ~4x faster in eager attention than in bf16 SDPA here.
+    decoder = AutoModelForCausalLM.from_pretrained(
+        str(folder), dtype=torch.bfloat16, attn_implementation="eager", local_files_only=True
+    )
+    if mode == "int4":
+        start = time.perf_counter()
+        source = (read_json(folder / "manifest.json") or {}).get("sha256", {}).get("model.safetensors")
+        if source:
+            swapped = int4.load_or_pack(decoder, folder.parent / "int4-decoder.safetensors", source)
+        else:  # not a folder we prepared: nothing to key a saved copy on
+            swapped = len(int4.quantize_decoder(decoder))
+        log.info("int4 decoder: %d layers ready in %.1f s", swapped, time.perf_counter() - start)
+    return decoder
+
+
 class TransformersGenerator:
     """A packaged chat model run by ``transformers`` on the CPU, loaded once, shared by threads."""
 
@@ -42,9 +85,11 @@ class TransformersGenerator:
         self.name = self.spec.key
         self._settings = settings
         self._prepare = prepare
-        self._model = None
+        self._model = None  # fp32: runs the prompt (prefill), where fp32 is fastest on this CPU
+        self._decoder = None  # the same weights, lighter (``settings.decode``): writes the reply token by token
         self._tokenizer = None
-        self._prefixes: dict[str, tuple] = {}  # system prompt -> (token ids, KV cache), see cache_prefix()
+        self._recent: list[tuple] = []  # (prompt token ids, fp32 KV cache) of recent prompts, see _reusable()
+        self._cache_lock = threading.Lock()
         self._load_lock = threading.Lock()
         # subtle: two generations at once on 2 cores are each more than twice as slow; the queue in
         # front of the UI is where students wait, so one model runs one generation at a time.
@@ -63,15 +108,17 @@ class TransformersGenerator:
             start = time.perf_counter()
             try:
                 self._tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-                # fp32: on this class of CPU prefill is faster than bf16 and decode is the same speed.
+                # subtle: without bf16 matrix instructions (AVX-512 only, as here) fp32 runs a prompt
+                # about 4x faster than bf16 or int4 kernels, while one token at a time int4 weights are
+                # ~4x faster to read. So the prompt runs in fp32 and the reply in the decoder.
                 model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32, local_files_only=True)
+                decoder = _load_decoder(folder, self._settings.decode, model)
             except (OSError, ValueError) as err:
                 raise ModelUnavailable(
                     f"the prepared model in {folder} cannot be loaded ({type(err).__name__}); "
                     f"run: assistant prepare --model {self.spec.key} --force"
                 ) from None
-            model.eval()
-            self._model = model
+            self._model, self._decoder = model.eval(), decoder.eval()
             log.info("loaded %s in %.1f s", self.spec.title, time.perf_counter() - start)
 
     def _end_ids(self) -> list[int]:
@@ -85,40 +132,98 @@ class TransformersGenerator:
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
 
-    def _generation_extras(self, input_ids) -> dict:
-        """Decoding options: a copy of the cached system-prompt prefix, and prompt-lookup drafts."""
-        import copy
-
+    def _generation_extras(self) -> dict:
+        """Decoding options: prompt-lookup drafts."""
         extra: dict = {}
         if self._settings.prompt_lookup > 0:
             # Answers quote the slides, so n-grams from the prompt are good free drafts.
             extra["prompt_lookup_num_tokens"] = self._settings.prompt_lookup
-        for prefix_ids, cache in list(self._prefixes.values()):
-            n = prefix_ids.shape[-1]
-            if input_ids.shape[-1] > n and bool((input_ids[0, :n] == prefix_ids[0]).all()):
-                # subtle: generate() mutates the cache it is given, so each call gets its own copy.
-                extra["cache"] = copy.deepcopy(cache)
-                break
         return extra
 
-    def cache_prefix(self, system_prompt: str) -> None:
-        """Run the fixed system prompt once and keep its KV cache for every later question."""
-        self.load()
-        if not self._settings.cache_prefix or system_prompt in self._prefixes or len(self._prefixes) >= 8:
+    def _reusable(self, input_ids):
+        """A private KV cache of the longest start ``input_ids`` shares with a recent prompt, or None.
+
+        Prompts share starts: the system prompt always; the first slides when a student asks on about
+        the same topic; every practice call on one slide. Keys and values of a shared start depend
+        only on those tokens, so they are copied instead of computed again (what llama.cpp's server
+        does with its slots).
+        """
+        from transformers import DynamicCache
+
+        best, length = None, 0
+        for ids, cache in self._recent:
+            n = _common_prefix(ids, input_ids)
+            if n > length:
+                best, length = cache, n
+        length = min(length, input_ids.shape[-1] - 1)  # the last token always runs, to give logits
+        if best is None or length < MIN_REUSED_TOKENS:
+            return None
+        copy = DynamicCache(config=self._model.config)
+        for index, layer in enumerate(best.layers):
+            copy.update(layer.keys[..., :length, :].clone(), layer.values[..., :length, :].clone(), index)
+        return copy
+
+    def _remember(self, input_ids, cache) -> None:
+        """Keep a copy of ``cache`` (the KV of ``input_ids``) for later prompts; the oldest goes first."""
+        from transformers import DynamicCache
+
+        if not self._settings.cache_prefix:
             return
+        kept = DynamicCache(config=self._model.config)
+        for index, layer in enumerate(cache.layers):
+            kept.update(layer.keys.clone(), layer.values.clone(), index)
+        self._recent = [entry for entry in self._recent if _common_prefix(entry[0], input_ids) < entry[0].shape[-1]]
+        self._recent.append((input_ids, kept))
+        del self._recent[:-RECENT_PROMPTS]
+
+    def prefill(self, input_ids):
+        """The KV cache of all prompt tokens but the last, run in fp32 and handed over in the decoder's dtype.
+
+        ``generate`` then runs only the last prompt token, in the decoder, to get the first reply token.
+        """
+        self.load()
         import torch
         from transformers import DynamicCache
 
+        with self._cache_lock:
+            cache = self._reusable(input_ids) if self._settings.cache_prefix else None
+        if cache is None:
+            cache = DynamicCache(config=self._model.config)
+        done = cache.get_seq_length()
+        if input_ids.shape[-1] - 1 > done:
+            with torch.inference_mode():
+                self._model(input_ids=input_ids[:, done:-1], cache=cache, use_cache=True, logits_to_keep=1)
+        with self._cache_lock:
+            self._remember(input_ids[:, :-1], cache)
+        log.debug("prefill: %d of %d prompt tokens reused", done, input_ids.shape[-1])
+        dtype = self._decoder.dtype
+        for layer in cache.layers:
+            if layer.is_initialized and layer.keys.dtype != dtype:
+                layer.keys, layer.values = layer.keys.to(dtype), layer.values.to(dtype)
+        return cache
+
+    def cache_prefix(self, system_prompt: str) -> None:
+        """Run the fixed system prompt once, so even the first question starts from its KV cache."""
+        self.load()
+        if not self._settings.cache_prefix:
+            return
         probe = [{"role": "system", "content": system_prompt}, {"role": "user", "content": "\x00"}]
         full = self._tokenizer.apply_chat_template(probe, add_generation_prompt=False, tokenize=False)
         prefix_text = full[: full.index("\x00")]
         # Stop before the user turn's own tokens so a prefix always ends on the same token boundary.
         prefix_text = prefix_text[: prefix_text.rindex("<|im_start|>")]
         ids = self._tokenizer(prefix_text, return_tensors="pt")["input_ids"]
+        with self._cache_lock:
+            if any(_common_prefix(known, ids) == ids.shape[-1] for known, _ in self._recent):
+                return
+        import torch
+        from transformers import DynamicCache
+
         cache = DynamicCache(config=self._model.config)
         with torch.inference_mode():
-            self._model(input_ids=ids, cache=cache, use_cache=True)
-        self._prefixes[system_prompt] = (ids, cache)
+            self._model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1)
+        with self._cache_lock:
+            self._remember(ids, cache)
         log.info("cached the %d-token system prompt prefix", ids.shape[-1])
 
     def stream(self, messages: list[Message], max_new_tokens: int = 200) -> Iterator[str]:
@@ -135,15 +240,17 @@ class TransformersGenerator:
         if messages and messages[0]["role"] == "system":
             self.cache_prefix(messages[0]["content"])
         inputs = self.prompt_ids(messages)
-        extra = self._generation_extras(inputs["input_ids"])
+        extra = self._generation_extras()
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
         failure: list[BaseException] = []
 
         def run() -> None:
             try:
+                cache = self.prefill(inputs["input_ids"])
                 with torch.inference_mode():
-                    self._model.generate(
+                    self._decoder.generate(
                         **inputs,
+                        cache=cache,
                         max_new_tokens=max_new_tokens,
                         do_sample=False,
                         eos_token_id=self._end_ids(),

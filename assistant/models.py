@@ -257,7 +257,7 @@ def hf_folder(spec: ChatModelSpec, cache_dir: Path) -> Path:
     return cache_dir / spec.key / "hf"
 
 
-def _identity(path: Path) -> list[int]:
+def file_identity(path: Path) -> list[int]:
     stat = path.stat()
     return [stat.st_size, stat.st_mtime_ns]
 
@@ -286,11 +286,11 @@ def cached_hf_folder(spec: ChatModelSpec, cache_dir: Path) -> Path | None:
         if not path.is_file() or path.stat().st_size != size:
             log.warning("model cache file %s is missing or truncated; it will be rebuilt", path)
             return None
-        if verified.get(name) != _identity(path):
+        if verified.get(name) != file_identity(path):
             if sha256_file(path) != hashes.get(name):
                 log.warning("model cache file %s does not match its checksum; it will be rebuilt", path)
                 return None
-            verified[name] = _identity(path)
+            verified[name] = file_identity(path)
             changed = True
     if changed:
         write_json(stamp, verified)
@@ -347,7 +347,7 @@ def prepare_chat_model(spec: ChatModelSpec, cache_dir: Path, progress: ProgressF
         )
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
-        write_json(_stamp_path(spec, cache_dir), {name: _identity(target / name) for name in files})
+        write_json(_stamp_path(spec, cache_dir), {name: file_identity(target / name) for name in files})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if progress:

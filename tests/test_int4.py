@@ -1,0 +1,168 @@
+"""The int4 decoder: packing is faithful, swapped layers compute what they replace, and the real
+packaged model decodes through it to the same grounded answers as through fp32 weights."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from assistant import int4  # noqa: E402
+from assistant.generate import TransformersGenerator  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not int4.supported(), reason="this PyTorch has no CPU int4 kernel")
+
+
+def _q4_like(rows: int, cols: int) -> torch.Tensor:
+    """A weight with 16 affine levels per group of 32 inputs, as a Q4_K GGUF stores it."""
+    gen = torch.Generator().manual_seed(0)
+    levels = torch.randint(0, 16, (rows, cols // 32, 32), generator=gen).float()
+    step = torch.rand(rows, cols // 32, 1, generator=gen) * 0.01 + 0.001
+    low = -torch.rand(rows, cols // 32, 1, generator=gen) * 0.05
+    levels[..., 0], levels[..., 1] = 0, 15  # every group spans its whole range
+    return (levels * step + low).reshape(rows, cols)
+
+
+def test_int4_layer_matches_the_linear_layer_it_replaces():
+    linear = torch.nn.Linear(256, 96, bias=True)
+    with torch.no_grad():
+        linear.weight.copy_(_q4_like(96, 256))
+    cls = int4._int4_linear_class()
+    layer = cls(256, 96, cls.pack(linear))
+    x = torch.randn(3, 5, 256)
+    expected = linear(x)
+    got = layer(x).float()
+    assert got.shape == expected.shape
+    assert (got - expected).norm() / expected.norm() < 0.02  # bf16 activations and scales only
+
+
+def test_int4_packing_error_is_small_on_q4_weights_and_large_on_noise_is_not_hidden():
+    """The product's claim is near-lossless re-grouping of Q4 weights; plain Gaussian weights lose more."""
+    eye = torch.eye(256)
+
+    def relative_error(weight: torch.Tensor) -> float:
+        packed, scales_zeros = int4._pack(weight)
+        dequant = torch._weight_int4pack_mm_for_cpu(eye.bfloat16(), packed, int4.GROUP, scales_zeros).float().T
+        return float((dequant - weight).norm() / weight.norm())
+
+    q4_error = relative_error(_q4_like(64, 256))
+    noise_error = relative_error(torch.randn(64, 256))
+    assert q4_error < 0.02
+    assert noise_error > 2 * q4_error
+
+
+def _tiny_model():
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    config = Qwen2Config(
+        hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, vocab_size=300, tie_word_embeddings=True,
+    )
+    torch.manual_seed(0)
+    return Qwen2ForCausalLM(config).to(torch.bfloat16).eval()
+
+
+def _logits(model, ids):
+    with torch.inference_mode():
+        return model(input_ids=ids).logits.float()
+
+
+def test_quantize_decoder_swaps_every_block_linear_and_the_head():
+    model = _tiny_model()
+    ids = torch.randint(0, 300, (1, 12))
+    before = _logits(model, ids)
+    tensors = int4.quantize_decoder(model)
+    assert len({k.rsplit(".", 1)[0] for k in tensors}) == 2 * 7 + 1  # q k v o gate up down per block, the head
+    assert not any(isinstance(m, torch.nn.Linear) for m in model.modules())
+    after = _logits(model, ids)
+    assert torch.isfinite(after).all()
+    # Random (non-Q4) weights lose more than shipped ones; the logits must still agree closely.
+    assert torch.nn.functional.cosine_similarity(before.flatten(), after.flatten(), dim=0) > 0.95
+
+
+def test_packed_layers_are_saved_once_and_reloaded_without_packing(tmp_path, monkeypatch):
+    cache = tmp_path / "int4-decoder.safetensors"
+    ids = torch.randint(0, 300, (1, 12))
+    first = _tiny_model()
+    assert int4.load_or_pack(first, cache, "source-a") == 15
+    assert cache.is_file() and cache.with_suffix(".json").is_file()
+
+    def no_packing(*args, **kwargs):
+        raise AssertionError("packed again although a valid saved copy exists")
+
+    monkeypatch.setattr(int4, "_pack", no_packing)
+    second = _tiny_model()
+    int4.load_or_pack(second, cache, "source-a")
+    assert torch.equal(_logits(first, ids), _logits(second, ids))
+
+
+@pytest.mark.parametrize("damage", ["other source", "flipped byte", "truncated"])
+def test_a_stale_or_damaged_saved_copy_is_packed_again(tmp_path, damage):
+    cache = tmp_path / "int4-decoder.safetensors"
+    ids = torch.randint(0, 300, (1, 12))
+    reference = _tiny_model()
+    int4.load_or_pack(reference, cache, "source-a")
+    source = "source-a"
+    if damage == "other source":
+        source = "source-b"
+    else:
+        data = bytearray(cache.read_bytes())
+        if damage == "flipped byte":
+            data[-10] ^= 0xFF  # inside the last tensor: same size, new time, checksum differs
+        else:
+            data = data[: len(data) // 2]
+        cache.write_bytes(bytes(data))
+    again = _tiny_model()
+    int4.load_or_pack(again, cache, source)
+    assert torch.equal(_logits(reference, ids), _logits(again, ids))
+    assert int4.load_or_pack(_tiny_model(), cache, source) == 15  # and the rewritten copy is valid
+
+
+@pytest.mark.parametrize("mode", ["int4", "fp32"])
+def test_the_real_model_answers_from_the_slide_in_each_decode_mode(settings, mode):
+    gen = TransformersGenerator(replace(settings, model="qwen2.5-coder-0.5b", decode=mode))
+    slide = "[1] Midterm 2 logistics\nMidterm 2 is on Tuesday, 5:10-6:30pm, in Dwinelle 155."
+    messages = [
+        {"role": "system", "content": "Answer from the numbered slides only, in one sentence."},
+        {"role": "user", "content": f"{slide}\n\nQuestion: Where is midterm 2?"},
+    ]
+    reply = "".join(gen.stream(messages, 30))
+    assert "Dwinelle" in reply
+    assert (gen._decoder is gen._model) == (mode == "fp32")
+
+
+def test_an_unknown_decode_mode_is_a_clear_error(settings):
+    from assistant.errors import AssistantError
+
+    gen = TransformersGenerator(replace(settings, model="qwen2.5-coder-0.5b", decode="int3"))
+    with pytest.raises(AssistantError, match="unknown decode mode 'int3'"):
+        gen.load()
+
+
+def test_common_prefix_counts_shared_leading_tokens():
+    from assistant.generate import _common_prefix
+
+    a = torch.tensor([[1, 2, 3, 4]])
+    assert _common_prefix(a, torch.tensor([[1, 2, 9, 4, 5]])) == 2
+    assert _common_prefix(a, torch.tensor([[1, 2, 3, 4, 5]])) == 4
+    assert _common_prefix(a, torch.tensor([[7]])) == 0
+
+
+def test_a_shared_prompt_start_is_reused_and_gives_the_same_cache(settings):
+    """The second prompt starts like the first; its reused KV equals the KV computed from scratch."""
+    reuse = TransformersGenerator(replace(settings, model="qwen2.5-coder-0.5b"))
+    fresh = TransformersGenerator(replace(settings, model="qwen2.5-coder-0.5b", cache_prefix=False))
+    slide = "[1] Midterm 2 logistics\nMidterm 2 is on Tuesday, 5:10-6:30pm, in Dwinelle 155. One cheat sheet."
+    first = [{"role": "user", "content": f"{slide}\n\nQuestion: Where is midterm 2?"}]
+    second = [{"role": "user", "content": f"{slide}\n\nQuestion: Is a cheat sheet allowed?"}]
+    reuse.prefill(reuse.prompt_ids(first)["input_ids"])
+    ids = reuse.prompt_ids(second)["input_ids"]
+    shared = reuse._reusable(ids).get_seq_length()
+    assert shared >= 30  # the chat header and the whole slide
+    reused, computed = reuse.prefill(ids), fresh.prefill(ids)
+    assert reused.get_seq_length() == computed.get_seq_length() == ids.shape[-1] - 1
+    for a, b in zip(reused.layers, computed.layers, strict=True):
+        assert torch.allclose(a.keys.float(), b.keys.float(), atol=0.05, rtol=0.02)
+        assert torch.allclose(a.values.float(), b.values.float(), atol=0.05, rtol=0.02)
