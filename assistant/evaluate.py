@@ -52,6 +52,14 @@ class EvalConfig:
         return self.out / "runs" / self.variant
 
 
+def _engine_fields(settings: Settings) -> dict:
+    """The engine, and for transformers the weights that decode (they change the replies)."""
+    fields = {"engine": settings.engine}
+    if settings.engine == "transformers":
+        fields["decode"] = settings.decode
+    return fields
+
+
 def _fingerprint(config: EvalConfig, items: list[QAItem], settings: Settings) -> dict:
     digest = hashlib.sha256(json.dumps([i.__dict__ for i in items], sort_keys=True).encode()).hexdigest()[:16]
     return {
@@ -60,7 +68,7 @@ def _fingerprint(config: EvalConfig, items: list[QAItem], settings: Settings) ->
         "model": config.model,
         "variant": config.variant,
         "embedder": settings.embedder,
-        "engine": settings.engine,
+        **_engine_fields(settings),
     }
 
 
@@ -227,7 +235,7 @@ def run(
     summary["problems"] = problems
     summary["variant"] = config.variant
     summary["model"] = config.model
-    summary["engine"] = settings.engine
+    summary.update(_engine_fields(settings))
     summary["sections"] = per_section(rows)
     write_json(run_dir / "metrics.json", summary)
     return summary

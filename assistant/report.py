@@ -124,7 +124,9 @@ def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: i
     first = runs[names[0]][0]
     lines.append(
         f"{first['n']} questions ({first['n_answerable']} answerable, {first['n_unanswerable']} unanswerable); "
-        f"model `{first.get('model', '')}` on the `{first.get('engine', 'transformers')}` engine. "
+        f"model `{first.get('model', '')}` on the `{first.get('engine', 'transformers')}` engine"
+        + (f" ({first['decode']} decode)" if first.get("decode") else "")
+        + ". "
         "A correct refusal counts as a success; n/a marks a metric with no data."
     )
     lines += ["", "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
