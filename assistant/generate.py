@@ -47,6 +47,16 @@ def _common_prefix(a, b) -> int:
     return int(differ[0, 0]) if len(differ) else n
 
 
+def _copy_cache(cache, config, length: int | None = None):
+    """A private copy of ``cache``, or of its first ``length`` tokens."""
+    from transformers import DynamicCache
+
+    copy = DynamicCache(config=config)
+    for index, layer in enumerate(cache.layers):
+        copy.update(layer.keys[..., :length, :].clone(), layer.values[..., :length, :].clone(), index)
+    return copy
+
+
 def _load_decoder(folder, mode: str, model):
     """The model that writes the reply: ``model`` itself for "fp32", else a second, lighter copy."""
     import torch
@@ -89,6 +99,7 @@ class TransformersGenerator:
         self._decoder = None  # the same weights, lighter (``settings.decode``): writes the reply token by token
         self._tokenizer = None
         self._recent: list[tuple] = []  # (prompt token ids, fp32 KV cache) of recent prompts, see _reusable()
+        self._prefixed: set[str] = set()  # system prompts already run by cache_prefix()
         self._cache_lock = threading.Lock()
         self._load_lock = threading.Lock()
         # subtle: two generations at once on 2 cores are each more than twice as slow; the queue in
@@ -148,8 +159,6 @@ class TransformersGenerator:
         only on those tokens, so they are copied instead of computed again (what llama.cpp's server
         does with its slots).
         """
-        from transformers import DynamicCache
-
         best, length = None, 0
         for ids, cache in self._recent:
             n = _common_prefix(ids, input_ids)
@@ -158,22 +167,14 @@ class TransformersGenerator:
         length = min(length, input_ids.shape[-1] - 1)  # the last token always runs, to give logits
         if best is None or length < MIN_REUSED_TOKENS:
             return None
-        copy = DynamicCache(config=self._model.config)
-        for index, layer in enumerate(best.layers):
-            copy.update(layer.keys[..., :length, :].clone(), layer.values[..., :length, :].clone(), index)
-        return copy
+        return _copy_cache(best, self._model.config, length)
 
     def _remember(self, input_ids, cache) -> None:
         """Keep a copy of ``cache`` (the KV of ``input_ids``) for later prompts; the oldest goes first."""
-        from transformers import DynamicCache
-
         if not self._settings.cache_prefix:
             return
-        kept = DynamicCache(config=self._model.config)
-        for index, layer in enumerate(cache.layers):
-            kept.update(layer.keys.clone(), layer.values.clone(), index)
         self._recent = [entry for entry in self._recent if _common_prefix(entry[0], input_ids) < entry[0].shape[-1]]
-        self._recent.append((input_ids, kept))
+        self._recent.append((input_ids, _copy_cache(cache, self._model.config)))
         del self._recent[:-RECENT_PROMPTS]
 
     def prefill(self, input_ids):
@@ -205,8 +206,10 @@ class TransformersGenerator:
     def cache_prefix(self, system_prompt: str) -> None:
         """Run the fixed system prompt once, so even the first question starts from its KV cache."""
         self.load()
-        if not self._settings.cache_prefix:
+        if not self._settings.cache_prefix or system_prompt in self._prefixed:
             return
+        # Once per system prompt: if later prompts push its entry out, they start with it themselves.
+        self._prefixed.add(system_prompt)
         probe = [{"role": "system", "content": system_prompt}, {"role": "user", "content": "\x00"}]
         full = self._tokenizer.apply_chat_template(probe, add_generation_prompt=False, tokenize=False)
         prefix_text = full[: full.index("\x00")]

@@ -11,11 +11,10 @@ does lose is checked by the paired evaluation in the README, not assumed.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from assistant.models import file_identity, sha256_file
-from assistant.storage import read_json, write_json
+from assistant.storage import atomic_path, read_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +42,8 @@ def _int4_linear_class():
 
     class Int4Linear(torch.nn.Module):
         """``nn.Linear`` with int4 weights; inputs and outputs in bf16."""
+
+        KEYS = ("packed", "scales_zeros", "bias")
 
         def __init__(self, in_features: int, out_features: int, tensors: dict, group: int = GROUP) -> None:
             super().__init__()
@@ -75,14 +76,16 @@ def _int8_linear_class():
     class Int8Linear(torch.nn.Module):
         """``nn.Linear`` with one int8 scale per output row; for the vocabulary head."""
 
-        def __init__(self, in_features: int, out_features: int, tensors: dict) -> None:
+        KEYS = ("weight_int8", "scale")
+
+        def __init__(self, in_features: int, out_features: int, tensors: dict, group: int = GROUP) -> None:  # noqa: ARG002
             super().__init__()
             self.in_features, self.out_features = in_features, out_features
             self.register_buffer("weight_int8", tensors["weight_int8"])
             self.register_buffer("scale", tensors["scale"])
 
         @staticmethod
-        def pack(linear: torch.nn.Linear) -> dict:
+        def pack(linear: torch.nn.Linear, group: int = GROUP) -> dict:  # noqa: ARG004 - one row, one scale
             weight = linear.weight.data.float()
             scale = (weight.abs().amax(dim=1) / 127).clamp(min=1e-10)
             weight_int8 = torch.round(weight / scale[:, None]).clamp(-127, 127).to(torch.int8)
@@ -104,7 +107,7 @@ def supported() -> bool:
 
 
 def _targets(model, group: int):
-    """``(parent, attribute, linear, kind)`` for every layer the decoder swaps."""
+    """``(parent, attribute, full name, linear, kind)`` for every layer the decoder swaps."""
     import torch
 
     for prefix, parent in model.model.layers.named_modules(prefix="model.layers"):
@@ -127,13 +130,11 @@ def quantize_decoder(model, packed: dict | None = None, group: int = GROUP) -> d
     out: dict = {}
     for parent, attribute, name, linear, kind in list(_targets(model, group)):
         cls = classes[kind]
-        keys = ("packed", "scales_zeros", "bias") if kind == "int4" else ("weight_int8", "scale")
         if packed is not None:
-            tensors = {k: packed[f"{name}.{k}"] for k in keys if f"{name}.{k}" in packed}
+            tensors = {k: packed[f"{name}.{k}"] for k in cls.KEYS if f"{name}.{k}" in packed}
         else:
-            tensors = cls.pack(linear, group) if kind == "int4" else cls.pack(linear)
-        extra = (group,) if kind == "int4" else ()
-        setattr(parent, attribute, cls(linear.in_features, linear.out_features, tensors, *extra))
+            tensors = cls.pack(linear, group)
+        setattr(parent, attribute, cls(linear.in_features, linear.out_features, tensors, group))
         out.update({f"{name}.{k}": v for k, v in tensors.items()})
     return out
 
@@ -168,11 +169,7 @@ def load_or_pack(model, cache_file: Path, source_sha256: str) -> int:
         log.warning("int4 cache %s lacks layers of this model; packing again", cache_file)
         packed, tensors = None, quantize_decoder(model)
     if packed is None:
-        tmp = cache_file.with_name(f".{cache_file.name}.tmp-{os.getpid()}")
-        try:
+        with atomic_path(cache_file) as tmp:
             save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
-            os.replace(tmp, cache_file)
-        finally:
-            tmp.unlink(missing_ok=True)
         write_json(stamp_file, {**expected, "sha256": sha256_file(cache_file), "identity": file_identity(cache_file)})
     return len({k.rsplit(".", 1)[0] for k in tensors})
