@@ -58,7 +58,7 @@ def _tiny_model():
 
     config = Qwen2Config(
         hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, vocab_size=300, tie_word_embeddings=True,
+        num_key_value_heads=2, vocab_size=320, tie_word_embeddings=True,
     )
     torch.manual_seed(0)
     return Qwen2ForCausalLM(config).to(torch.bfloat16).eval()
@@ -71,7 +71,7 @@ def _logits(model, ids):
 
 def test_quantize_decoder_swaps_every_block_linear_and_the_head():
     model = _tiny_model()
-    ids = torch.randint(0, 300, (1, 12))
+    ids = torch.randint(0, 320, (1, 12))
     before = _logits(model, ids)
     tensors = int4.quantize_decoder(model)
     assert len({k.rsplit(".", 1)[0] for k in tensors}) == 2 * 7 + 1  # q k v o gate up down per block, the head
@@ -84,7 +84,7 @@ def test_quantize_decoder_swaps_every_block_linear_and_the_head():
 
 def test_packed_layers_are_saved_once_and_reloaded_without_packing(tmp_path, monkeypatch):
     cache = tmp_path / "int4-decoder.safetensors"
-    ids = torch.randint(0, 300, (1, 12))
+    ids = torch.randint(0, 320, (1, 12))
     first = _tiny_model()
     assert int4.load_or_pack(first, cache, "source-a") == 15
     assert cache.is_file() and cache.with_suffix(".json").is_file()
@@ -101,7 +101,7 @@ def test_packed_layers_are_saved_once_and_reloaded_without_packing(tmp_path, mon
 @pytest.mark.parametrize("damage", ["other source", "flipped byte", "truncated"])
 def test_a_stale_or_damaged_saved_copy_is_packed_again(tmp_path, damage):
     cache = tmp_path / "int4-decoder.safetensors"
-    ids = torch.randint(0, 300, (1, 12))
+    ids = torch.randint(0, 320, (1, 12))
     reference = _tiny_model()
     int4.load_or_pack(reference, cache, "source-a")
     source = "source-a"
@@ -166,3 +166,25 @@ def test_a_shared_prompt_start_is_reused_and_gives_the_same_cache(settings):
     for a, b in zip(reused.layers, computed.layers, strict=True):
         assert torch.allclose(a.keys.float(), b.keys.float(), atol=0.05, rtol=0.02)
         assert torch.allclose(a.values.float(), b.values.float(), atol=0.05, rtol=0.02)
+
+
+def test_the_shortlist_head_picks_the_word_the_int8_head_picks():
+    """Int4 scores choose a shortlist; the winner is re-scored with the int8 rows, as the int8 head would."""
+    gen = torch.Generator().manual_seed(1)
+    linear = torch.nn.Linear(64, 512, bias=False)
+    with torch.no_grad():
+        linear.weight.copy_(torch.randn(512, 64, generator=gen))
+    cls = int4._shortlist_head_class()
+    tensors = cls.pack(linear)
+    head = cls(64, 512, tensors)
+    hidden = torch.randn(40, 64, generator=gen).bfloat16()
+    exact = (hidden.float() @ tensors["weight_int8"].float().T) * tensors["scale"].float()
+    got = head(hidden[:, None, :]).float().squeeze(1)
+    assert got.shape == (40, 512)
+    best = exact.argmax(-1, keepdim=True)
+    # The exact winner reaches the top score (scores are bf16, so a near tie may share it) ...
+    assert torch.equal(got.gather(-1, best), got.max(-1, keepdim=True).values)
+    assert torch.allclose(got.gather(-1, best), exact.gather(-1, best), rtol=1e-2)
+    # ... while the int4 scores alone pick another word for some rows: the re-scoring matters.
+    rough = torch._weight_int4pack_mm_for_cpu(hidden, tensors["packed"], int4.GROUP, tensors["scales_zeros"]).float()
+    assert (rough.argmax(-1) != exact.argmax(-1)).any()
