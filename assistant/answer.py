@@ -22,7 +22,7 @@ from assistant import prompts
 from assistant.config import Settings
 from assistant.embed import Embedder, SentenceTransformerEmbedder
 from assistant.errors import BadQuestion
-from assistant.generate import Generator, Message, make_generator
+from assistant.generate import PREFIX_END, Generator, Message, make_generator
 from assistant.index import Index, load_or_build, tokenize
 from assistant.models import embedder_spec
 from assistant.retrieve import Retrieval, Retriever
@@ -131,13 +131,21 @@ def build_messages(question: str, retrieval: Retrieval, history: Sequence[Turn],
     for turn in list(history)[-1:]:
         messages.append({"role": "user", "content": turn.question})
         messages.append({"role": "assistant", "content": strip_markers(turn.answer)})
-    blocks = []
-    for n, hit in enumerate(retrieval.hits[:context_k], start=1):
-        c = hit.chunk
-        blocks.append(f"[{n}] {c.title}\n{c.text.strip() or '(no text on this slide)'}")
+    blocks = [slide_block(n, hit.chunk) for n, hit in enumerate(retrieval.hits[:context_k], start=1)]
     content = prompts.load("answer_user").format(slides="\n\n".join(blocks), question=question)
     messages.append({"role": "user", "content": content})
     return messages
+
+
+def slide_block(n: int, chunk) -> str:
+    """Slide ``chunk`` as the prompt numbers it: ``[n] title``, then its text."""
+    return f"[{n}] {chunk.title}\n{chunk.text.strip() or '(no text on this slide)'}"
+
+
+def slide_prefix(chunk) -> list[Message]:
+    """The start shared by every first-turn prompt whose best slide is ``chunk``, for the KV cache."""
+    content = prompts.load("answer_user").format(slides=slide_block(1, chunk) + PREFIX_END, question="")
+    return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
 
 
 def leaks_instructions(answer: str, system_prompt: str, window: int = 8) -> bool:
@@ -205,12 +213,38 @@ class Assistant:
                     self._default = key
             return self._generators[key]
 
-    def warm(self, model: str | None = None) -> None:
-        """Load the models now, so the first student does not pay for it."""
+    def warm(self, model: str | None = None, slides: str = "now", progress=None) -> threading.Thread | None:
+        """Load the models now, so the first student does not pay for it; then cache the slide prefixes.
+
+        Every first-turn prompt starts with the system prompt and its best slide, so the engine keeps
+        the KV cache of that start for every slide (saved beside the model: a restart reads them in
+        about a second; the first start runs the deck once, ~2 s a slide for the 1.5B). ``slides``:
+        "now" (the evaluation and the benchmark, so they time what a student gets), "background"
+        (the UI: it opens at once, and a question waits for at most one slide) or "off".
+        """
         self.retriever.search("warm up", 1)
         gen = self.generator(model)
         if hasattr(gen, "load"):
             gen.load()
+        if slides == "off" or not hasattr(gen, "warm_prefixes"):
+            return None
+        prefixes = [slide_prefix(chunk) for chunk in self.index.chunks]
+
+        def run() -> None:
+            start = time.perf_counter()
+            try:
+                counts = gen.warm_prefixes(prefixes, progress)
+            except Exception as err:  # noqa: BLE001 - a cache only: answers still work without it
+                log.warning("could not cache the slide prefixes (%s); answers start without them", err)
+                return
+            log.info("slide prefixes ready in %.1f s: %s", time.perf_counter() - start, counts)
+
+        if slides == "now":
+            run()
+            return None
+        worker = threading.Thread(target=run, daemon=True, name="warm-slides")
+        worker.start()
+        return worker
 
     def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[Retrieval, str]:
         """Retrieval for ``question``; a follow-up is searched together with the previous question."""

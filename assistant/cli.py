@@ -184,6 +184,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         config = evaluate.EvalConfig(args.qa, out, settings.model, variant, args.limit)
         if base is None:
             base = evaluate.make_assistant(settings, "")
+            # As the app does at start: every question is then timed as a student would see it.
+            base.warm(settings.model, slides="now", progress=_bar("caching slide prefixes", "slide"))
         summary = evaluate.run(settings, config, base, _bar(f"eval {config.variant}", "question"))
         for problem in summary["problems"]:
             print(f"warning: {problem}", file=sys.stderr)

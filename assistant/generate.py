@@ -38,6 +38,7 @@ class Generator(Protocol):
 DECODE_MODES = ("int4", "bf16", "fp32")
 RECENT_PROMPTS = 8  # KV caches kept for reuse: ~30 MB each for the 1.5B at 500 tokens
 MIN_REUSED_TOKENS = 16  # shorter shared starts are not worth a copy
+PREFIX_END = "\x00"  # in the last message given to cache_prefix(): where the cached prefix stops
 
 
 def _common_prefix(a, b) -> int:
@@ -102,7 +103,8 @@ class TransformersGenerator:
         self._decoder = None  # the same weights, lighter (``settings.decode``): writes the reply token by token
         self._tokenizer = None
         self._recent: list[tuple] = []  # (prompt token ids, fp32 KV cache) of recent prompts, see _reusable()
-        self._prefixed: set[str] = set()  # system prompts already run by cache_prefix()
+        self._pinned: list[tuple] = []  # the same for prefixes given to cache_prefix(): kept for the process
+        self._store = None  # a KVStore beside the prepared model, when it has a checksum to key files on
         self._cache_lock = threading.Lock()
         self._load_lock = threading.Lock()
         # subtle: two generations at once on 2 cores are each more than twice as slow; the queue in
@@ -133,6 +135,11 @@ class TransformersGenerator:
                     f"run: assistant prepare --model {self.spec.key} --force"
                 ) from None
             self._model, self._decoder = model.eval(), decoder.eval()
+            source = (read_json(folder / "manifest.json") or {}).get("sha256", {}).get("model.safetensors")
+            if source:
+                from assistant.kvstore import KVStore
+
+                self._store = KVStore(folder.parent / "prefix-kv", f"{source}:{torch.__version__}")
             log.info("loaded %s in %.1f s", self.spec.title, time.perf_counter() - start)
 
     def _end_ids(self) -> list[int]:
@@ -154,20 +161,19 @@ class TransformersGenerator:
             extra["prompt_lookup_num_tokens"] = self._settings.prompt_lookup
         return extra
 
-    def _reusable(self, input_ids):
-        """A private KV cache of the longest start ``input_ids`` shares with a recent prompt, or None.
+    def _reusable(self, ids):
+        """A private KV cache of the longest start ``ids`` shares with a kept prefix or prompt, or None.
 
-        Prompts share starts: the system prompt always; the first slides when a student asks on about
-        the same topic; every practice call on one slide. Keys and values of a shared start depend
-        only on those tokens, so they are copied instead of computed again (what llama.cpp's server
-        does with its slots).
+        Prompts share starts: the system prompt always; the best slide, when it was cached by
+        cache_prefix() or asked about recently; every practice call on one slide. Keys and values of
+        a shared start depend only on those tokens, so they are copied instead of computed again
+        (what llama.cpp's server does with its slots).
         """
         best, length = None, 0
-        for ids, cache in self._recent:
-            n = _common_prefix(ids, input_ids)
+        for known, cache in [*self._pinned, *self._recent]:
+            n = _common_prefix(known, ids)
             if n > length:
                 best, length = cache, n
-        length = min(length, input_ids.shape[-1] - 1)  # the last token always runs, to give logits
         if best is None or length < MIN_REUSED_TOKENS:
             return None
         return _copy_cache(best, self._model.config, length)
@@ -180,57 +186,87 @@ class TransformersGenerator:
         self._recent.append((input_ids, _copy_cache(cache, self._model.config)))
         del self._recent[:-RECENT_PROMPTS]
 
+    def _kv(self, ids):
+        """The fp32 KV cache of all of ``ids``, computed from the longest start already known."""
+        import torch
+        from transformers import DynamicCache
+
+        with self._cache_lock:
+            cache = self._reusable(ids) if self._settings.cache_prefix else None
+        if cache is None:
+            cache = DynamicCache(config=self._model.config)
+        done = cache.get_seq_length()
+        if ids.shape[-1] > done:
+            with torch.inference_mode():
+                self._model(input_ids=ids[:, done:], cache=cache, use_cache=True, logits_to_keep=1)
+        log.debug("KV of %d tokens, %d of them reused", ids.shape[-1], done)
+        return cache
+
     def prefill(self, input_ids):
         """The KV cache of all prompt tokens but the last, run in fp32 and handed over in the decoder's dtype.
 
         ``generate`` then runs only the last prompt token, in the decoder, to get the first reply token.
         """
         self.load()
-        import torch
-        from transformers import DynamicCache
-
+        head = input_ids[:, :-1]
+        cache = self._kv(head)
         with self._cache_lock:
-            cache = self._reusable(input_ids) if self._settings.cache_prefix else None
-        if cache is None:
-            cache = DynamicCache(config=self._model.config)
-        done = cache.get_seq_length()
-        if input_ids.shape[-1] - 1 > done:
-            with torch.inference_mode():
-                self._model(input_ids=input_ids[:, done:-1], cache=cache, use_cache=True, logits_to_keep=1)
-        with self._cache_lock:
-            self._remember(input_ids[:, :-1], cache)
-        log.debug("prefill: %d of %d prompt tokens reused", done, input_ids.shape[-1])
+            self._remember(head, cache)
         dtype = self._decoder.dtype
         for layer in cache.layers:
             if layer.is_initialized and layer.keys.dtype != dtype:
                 layer.keys, layer.values = layer.keys.to(dtype), layer.values.to(dtype)
         return cache
 
-    def cache_prefix(self, system_prompt: str) -> None:
-        """Run the fixed system prompt once, so even the first question starts from its KV cache."""
+    def _prefix_ids(self, messages: list[Message]):
+        """Token ids of the templated ``messages`` up to ``PREFIX_END`` in the last one."""
+        text = self._tokenizer.apply_chat_template(messages, add_generation_prompt=False, tokenize=False)
+        if PREFIX_END not in text:
+            raise AssistantError("a cached prefix must mark where it ends")
+        return self._tokenizer(text[: text.index(PREFIX_END)], return_tensors="pt")["input_ids"]
+
+    def cache_prefix(self, messages: list[Message]) -> str:
+        """Keep the KV cache of a prompt start for the whole process: "known", "loaded" or "computed".
+
+        ``messages`` are a prompt's first messages with ``PREFIX_END`` where the shared part stops
+        (after the system prompt; after a slide). A prefix is read from the saved copy beside the
+        model when there is one, else run once in fp32 (one model run at a time, so a student's
+        question waits for at most one prefix) and saved.
+        """
         self.load()
-        if not self._settings.cache_prefix or system_prompt in self._prefixed:
-            return
-        # Once per system prompt: if later prompts push its entry out, they start with it themselves.
-        self._prefixed.add(system_prompt)
-        probe = [{"role": "system", "content": system_prompt}, {"role": "user", "content": "\x00"}]
-        full = self._tokenizer.apply_chat_template(probe, add_generation_prompt=False, tokenize=False)
-        prefix_text = full[: full.index("\x00")]
-        # Stop before the user turn's own tokens so a prefix always ends on the same token boundary.
-        prefix_text = prefix_text[: prefix_text.rindex("<|im_start|>")]
-        ids = self._tokenizer(prefix_text, return_tensors="pt")["input_ids"]
+        if not self._settings.cache_prefix:
+            return "off"
+        ids = self._prefix_ids(messages)
         with self._cache_lock:
-            if any(_common_prefix(known, ids) == ids.shape[-1] for known, _ in self._recent):
-                return
-        import torch
+            if any(_common_prefix(known, ids) == ids.shape[-1] for known, _ in self._pinned):
+                return "known"
         from transformers import DynamicCache
 
-        cache = DynamicCache(config=self._model.config)
-        with torch.inference_mode():
-            self._model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1)
+        layers = self._store.load(ids) if self._store else None
+        if layers is not None:
+            cache, outcome = DynamicCache(config=self._model.config), "loaded"
+            for index, (keys, values) in enumerate(layers):
+                cache.update(keys, values, index)
+        else:
+            with self._run_lock:
+                cache, outcome = self._kv(ids), "computed"
+            if self._store:
+                self._store.save(ids, [(layer.keys, layer.values) for layer in cache.layers])
         with self._cache_lock:
-            self._remember(ids, cache)
-        log.info("cached the %d-token system prompt prefix", ids.shape[-1])
+            self._pinned.append((ids, cache))
+        return outcome
+
+    def warm_prefixes(self, prefixes: list[list[Message]], progress=None) -> dict[str, int]:
+        """Cache every prefix (see cache_prefix) and drop saved ones no longer in use; counts by outcome."""
+        counts: dict[str, int] = {}
+        for done, messages in enumerate(prefixes, start=1):
+            outcome = self.cache_prefix(messages)
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if progress:
+                progress(done, len(prefixes))
+        if self._store:
+            counts["pruned"] = self._store.prune({self._store.path(ids) for ids, _ in self._pinned})
+        return counts
 
     def stream(self, messages: list[Message], max_new_tokens: int = 200) -> Iterator[str]:
         self.load()
@@ -244,7 +280,7 @@ class TransformersGenerator:
                 return cancelled.is_set()
 
         if messages and messages[0]["role"] == "system":
-            self.cache_prefix(messages[0]["content"])
+            self.cache_prefix([messages[0], {"role": "user", "content": PREFIX_END}])
         inputs = self.prompt_ids(messages)
         extra = self._generation_extras()
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)

@@ -167,6 +167,7 @@ def load_or_pack(model, cache_file: Path, source_sha256: str) -> int:
     file's own checksum is kept beside it and re-checked whenever its size or time changed.
     """
     import torch
+    from safetensors import SafetensorError
     from safetensors.torch import load_file, save_file
 
     stamp_file = cache_file.with_suffix(".json")
@@ -180,7 +181,7 @@ def load_or_pack(model, cache_file: Path, source_sha256: str) -> int:
                 # subtle: the kernels need their own aligned memory; the loaded tensors may sit at any
                 # offset of the file's buffer (the int8 kernel crashed on one), so each is copied once.
                 packed = {name: tensor.clone() for name, tensor in load_file(str(cache_file)).items()}
-            except (OSError, ValueError, RuntimeError) as err:  # safetensors reports damage as these
+            except (OSError, ValueError, RuntimeError, SafetensorError) as err:
                 log.warning("int4 cache %s is unreadable (%s); packing again", cache_file, err)
         else:
             log.warning("int4 cache %s does not match its checksum; packing again", cache_file)

@@ -268,7 +268,9 @@ def serve(
         log.warning("serving on %s without a password: anyone who can reach port %d can use it (--auth)", host, port)
     print("Loading models… the first start prepares them once", flush=True)
     assistant = Assistant(settings)
-    assistant.warm()  # before the port opens, so no student waits on a half-loaded server
+    # Models load before the port opens, so no student waits on a half-loaded server; slide
+    # prefixes are cached behind it (a question meanwhile waits for at most one slide).
+    assistant.warm(slides="background")
     demo = create_app(assistant, settings)
     try:
         _, url, _ = demo.launch(

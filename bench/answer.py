@@ -46,7 +46,7 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
     """Run inside the measured process: load, warm, answer the questions, report figures."""
     from dataclasses import replace
 
-    from assistant.answer import Assistant, build_messages
+    from assistant.answer import Assistant, build_messages, slide_prefix
     from assistant.config import Settings
     from assistant.models import chat_spec, require_prepared, set_offline
 
@@ -54,8 +54,13 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
     settings = replace(Settings.from_env(engine=engine, model=model), **extra)
     start = time.perf_counter()
     assistant = Assistant(settings)
-    assistant.warm()
+    assistant.warm(slides="off")
     load_s = time.perf_counter() - start
+    # What the app does next, behind the open UI: the KV cache of every slide as a prompt's first.
+    start, gen, prefixes = time.perf_counter(), assistant.generator(), None
+    if hasattr(gen, "warm_prefixes"):
+        prefixes = gen.warm_prefixes([slide_prefix(chunk) for chunk in assistant.index.chunks])
+    prefixes_s = time.perf_counter() - start
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(require_prepared(chat_spec(model), settings.cache_dir)))
@@ -82,7 +87,7 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
             }
         )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"load_s": load_s, "peak_rss_mb": peak_mb, "rows": rows}
+    return {"load_s": load_s, "prefixes_s": prefixes_s, "prefixes": prefixes, "peak_rss_mb": peak_mb, "rows": rows}
 
 
 def _stats(values: list[float | None]) -> dict | None:
@@ -126,7 +131,7 @@ def main() -> None:
         for engine in args.engines:
             cold = drop_page_cache()
             first = _run_child(engine, model, args.questions, extra if engine == "transformers" else {})
-            warm_load = _run_child(engine, model, 0, extra if engine == "transformers" else {})["load_s"]
+            again = _run_child(engine, model, 0, extra if engine == "transformers" else {})
             rows = first["rows"]
             answered = [r for r in rows if not r["refused"]]
             results[f"{engine}/{model}"] = {
@@ -134,7 +139,10 @@ def main() -> None:
                 "model": model,
                 "cold_cache": cold,
                 "load_cold_s": first["load_s"],
-                "load_warm_s": warm_load,
+                "load_warm_s": again["load_s"],
+                "prefixes_first_s": first["prefixes_s"] if first["prefixes"] else None,
+                "prefixes_first": first["prefixes"],
+                "prefixes_again_s": again["prefixes_s"] if again["prefixes"] else None,
                 "peak_rss_mb": first["peak_rss_mb"],
                 **{
                     key: _stats([r[key] for r in (rows if key in ("retrieval_s",) else answered)])
@@ -155,6 +163,8 @@ def render(results: dict) -> str:
     keys = [
         ("load_cold_s", "load (first) s"),
         ("load_warm_s", "load (warm) s"),
+        ("prefixes_first_s", "slide prefix caches, first process s"),
+        ("prefixes_again_s", "slide prefix caches, next process s"),
         ("retrieval_s", "retrieval s"),
         ("prompt_tokens", "prompt tokens"),
         ("ttft_s", "TTFT s"),

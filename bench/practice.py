@@ -41,7 +41,7 @@ def main() -> None:
 
     settings = Settings.from_env(model=args.model, engine=args.engine)
     assistant = Assistant(settings)
-    assistant.warm()
+    assistant.warm(slides="off")  # practice prompts do not start with the answer prefix
     start = time.perf_counter()
     result = generate_set(assistant, n=args.n, qtype="mcq", progress=lambda done, n, status: print(
         f"  [{done}/{n}] {status}", file=sys.stderr, flush=True))
