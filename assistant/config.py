@@ -75,6 +75,7 @@ class Settings:
             "max_queue": _env_int("ASSISTANT_MAX_QUEUE", base.max_queue),
             "threads": _env_int("ASSISTANT_THREADS", base.threads),
             "decode": os.environ.get("ASSISTANT_DECODE", base.decode),
+            "context_k": _env_int("ASSISTANT_CONTEXT_K", base.context_k),
         }
         env.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("corpus_dir", "index_dir", "cache_dir"):

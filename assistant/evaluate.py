@@ -53,8 +53,8 @@ class EvalConfig:
 
 
 def _engine_fields(settings: Settings) -> dict:
-    """The engine, and for transformers the weights that decode (they change the replies)."""
-    fields = {"engine": settings.engine}
+    """The engine, the slides given to the model and, for transformers, the weights that decode."""
+    fields = {"engine": settings.engine, "context_k": settings.context_k}
     if settings.engine == "transformers":
         fields["decode"] = settings.decode
     return fields
