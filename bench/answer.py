@@ -4,6 +4,10 @@ Each (engine, model) pair runs in its own process so peak memory is its own. The
 questions (real student questions about the deck) go through the real pipeline, prompt and
 all; reply tokens are counted with the model's own tokenizer for every engine alike.
 
+The machines this runs on are shared, and their speed drifts by tens of percent over minutes; so
+the engines take turns, round after round (``--rounds``, the first with the page cache dropped),
+and the ratio ours / llama.cpp is given per round as well as from the pooled medians.
+
     .venv/bin/python bench/answer.py                      # both models, transformers and llama.cpp
     .venv/bin/python bench/answer.py --engines transformers --models qwen2.5-coder-0.5b
 
@@ -122,41 +126,57 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["transformers", "llamacpp"])
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"])
     parser.add_argument("--questions", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2, help="turns of every engine; the first starts cold")
     parser.add_argument("--set", nargs="*", default=[], help="settings overrides for the transformers engine, k=v")
     parser.add_argument("--tag", default="answer", help="name of the result files")
     args = parser.parse_args()
     extra = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
-    results = {}
+    runs: dict[str, list[dict]] = {}
     for model in args.models:
-        for engine in args.engines:
-            cold = drop_page_cache()
-            first = _run_child(engine, model, args.questions, extra if engine == "transformers" else {})
-            again = _run_child(engine, model, 0, extra if engine == "transformers" else {})
-            rows = first["rows"]
-            answered = [r for r in rows if not r["refused"]]
-            results[f"{engine}/{model}"] = {
-                "engine": engine,
-                "model": model,
-                "cold_cache": cold,
-                "load_cold_s": first["load_s"],
-                "load_warm_s": again["load_s"],
-                "prefixes_first_s": first["prefixes_s"] if first["prefixes"] else None,
-                "prefixes_first": first["prefixes"],
-                "prefixes_again_s": again["prefixes_s"] if again["prefixes"] else None,
-                "peak_rss_mb": first["peak_rss_mb"],
-                **{
-                    key: _stats([r[key] for r in (rows if key in ("retrieval_s",) else answered)])
-                    for key in ("retrieval_s", "prompt_tokens", "ttft_s", "decode_tok_s", "total_s", "reply_tokens")
-                },
-                "rows": rows,
-            }
-            print(f"done {engine}/{model}", file=sys.stderr)
+        for round_no in range(args.rounds):
+            for engine in args.engines:
+                cold = round_no == 0 and drop_page_cache()
+                run = _run_child(engine, model, args.questions, extra if engine == "transformers" else {})
+                runs.setdefault(f"{engine}/{model}", []).append({**run, "cold_cache": cold})
+                print(f"round {round_no + 1}: {engine}/{model}", file=sys.stderr)
+    results = {name: summarize(name, rounds) for name, rounds in runs.items()}
     table = render(results)
     print(table)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.tag}.json").write_text(json.dumps({"settings": extra, "results": results}, indent=2) + "\n")
     (out / f"{args.tag}.md").write_text(table + "\n")
+
+
+PER_ROUND = ("ttft_s", "decode_tok_s", "total_s")
+
+
+def summarize(name: str, rounds: list[dict]) -> dict:
+    """Figures of one (engine, model) pooled over its rounds, plus each round's medians."""
+    engine, model = name.split("/")
+    rows = [row for run in rounds for row in run["rows"]]
+    answered = [r for r in rows if not r["refused"]]
+    per_round = [
+        {key: _stats([r[key] for r in run["rows"] if not r["refused"]]) for key in PER_ROUND}
+        for run in rounds
+    ]
+    return {
+        "engine": engine,
+        "model": model,
+        "cold_cache": rounds[0]["cold_cache"],
+        "load_cold_s": rounds[0]["load_s"],
+        "load_warm_s": _stats([run["load_s"] for run in rounds[1:]]),
+        "prefixes_first_s": rounds[0]["prefixes_s"] if rounds[0]["prefixes"] else None,
+        "prefixes_first": rounds[0]["prefixes"],
+        "prefixes_again_s": _stats([run["prefixes_s"] for run in rounds[1:] if run["prefixes"]]),
+        "peak_rss_mb": max(run["peak_rss_mb"] for run in rounds),
+        **{
+            key: _stats([r[key] for r in (rows if key == "retrieval_s" else answered)])
+            for key in ("retrieval_s", "prompt_tokens", "ttft_s", "decode_tok_s", "total_s", "reply_tokens")
+        },
+        "rounds": per_round,
+        "rows": rows,
+    }
 
 
 def render(results: dict) -> str:
@@ -200,10 +220,16 @@ def render(results: dict) -> str:
             ours = ours["median"] if isinstance(ours, dict) else ours
             theirs = theirs["median"] if isinstance(theirs, dict) else theirs
             if ours and theirs:
-                parts.append(f"{label} {ours / theirs:.2f}×")
+                per_round = [
+                    a[key]["median"] / b[key]["median"]
+                    for a, b in zip(results[name].get("rounds", []), ref.get("rounds", []), strict=False)
+                    if a.get(key) and b.get(key)
+                ]
+                rounds = f" (rounds: {', '.join(f'{r:.2f}' for r in per_round)})" if len(per_round) > 1 else ""
+                parts.append(f"{label} {ours / theirs:.2f}×{rounds}")
         ratios.append(f"- {name} / llamacpp: " + ", ".join(parts))
     if ratios:
-        lines += ["", "Ratio ours / llama.cpp (same model, same prompts; medians):", *ratios]
+        lines += ["", "Ratio ours / llama.cpp (same model, same prompts; pooled medians, then each round's):", *ratios]
     return "\n".join(lines)
 
 
