@@ -49,7 +49,6 @@ class Settings:
     context_k: int = 3  # of those, slides given to the model: prefill time grows with every slide
     max_new_tokens: int = 120  # answers are one or two sentences; bounds a rambling model
     max_question_chars: int = 2000
-    prompt_lookup: int = 0  # prompt-lookup draft tokens per step; 0 is off (see README, "Speed")
     cache_prefix: bool = True  # reuse the system prompt's KV cache across questions
     # Weights that write the reply (the prompt always runs in fp32, fastest here): "int4" decoded the
     # 1.5B at 6.85 tokens/s against 2.09 for "fp32", for a second ~1.1 GB copy; "fp32" keeps one copy.

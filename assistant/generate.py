@@ -153,14 +153,6 @@ class TransformersGenerator:
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
 
-    def _generation_extras(self) -> dict:
-        """Decoding options: prompt-lookup drafts."""
-        extra: dict = {}
-        if self._settings.prompt_lookup > 0:
-            # Answers quote the slides, so n-grams from the prompt are good free drafts.
-            extra["prompt_lookup_num_tokens"] = self._settings.prompt_lookup
-        return extra
-
     def _reusable(self, ids):
         """A private KV cache of the longest start ``ids`` shares with a kept prefix or prompt, or None.
 
@@ -282,7 +274,6 @@ class TransformersGenerator:
         if messages and messages[0]["role"] == "system":
             self.cache_prefix([messages[0], {"role": "user", "content": PREFIX_END}])
         inputs = self.prompt_ids(messages)
-        extra = self._generation_extras()
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
         failure: list[BaseException] = []
 
@@ -299,7 +290,6 @@ class TransformersGenerator:
                         pad_token_id=self._tokenizer.eos_token_id,
                         streamer=streamer,
                         stopping_criteria=StoppingCriteriaList([_Cancel()]),
-                        **extra,
                     )
             except BaseException as err:  # noqa: BLE001 - reported to the consumer below
                 failure.append(err)
