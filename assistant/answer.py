@@ -218,7 +218,7 @@ class Assistant:
 
         Every first-turn prompt starts with the system prompt and its best slide, so the engine keeps
         the KV cache of that start for every slide (saved beside the model: a restart reads them in
-        about a second; the first start runs the deck once, ~2 s a slide for the 1.5B). ``slides``:
+        2-4 s; the first start runs the deck once, ~2.6 s a slide for the 1.5B). ``slides``:
         "now" (the evaluation and the benchmark, so they time what a student gets), "background"
         (the UI: it opens at once, and a question waits for at most one slide) or "off".
         """
@@ -228,7 +228,7 @@ class Assistant:
             gen.load()
         if slides == "off" or not hasattr(gen, "warm_prefixes"):
             return None
-        prefixes = [slide_prefix(chunk) for chunk in self.index.chunks]
+        prefixes = self.slide_prefixes()
 
         def run() -> None:
             start = time.perf_counter()
@@ -245,6 +245,10 @@ class Assistant:
         worker = threading.Thread(target=run, daemon=True, name="warm-slides")
         worker.start()
         return worker
+
+    def slide_prefixes(self) -> list[list[Message]]:
+        """One prompt start per slide of the index, for the engine's KV cache (see ``warm``)."""
+        return [slide_prefix(chunk) for chunk in self.index.chunks]
 
     def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[Retrieval, str]:
         """Retrieval for ``question``; a follow-up is searched together with the previous question."""

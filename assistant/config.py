@@ -51,7 +51,7 @@ class Settings:
     max_question_chars: int = 2000
     cache_prefix: bool = True  # reuse the system prompt's KV cache across questions
     # Weights that write the reply (the prompt always runs in fp32, fastest here): "int4" decoded the
-    # 1.5B at 6.85 tokens/s against 2.09 for "fp32", for a second ~1.1 GB copy; "fp32" keeps one copy.
+    # 1.5B at 6.85 tokens/s against 2.09 for "fp32", for a second ~1.2 GB copy; "fp32" keeps one copy.
     decode: str = "int4"
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     concurrency: int = 1  # answers generated at once; one keeps a 2-core machine responsive

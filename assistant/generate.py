@@ -58,8 +58,11 @@ def _copy_cache(cache, config, length: int | None = None):
     return copy
 
 
-def _load_decoder(folder, mode: str, model):
-    """The model that writes the reply: ``model`` itself for "fp32", else a second, lighter copy."""
+def _load_decoder(folder, mode: str, model, source: str | None):
+    """The model that writes the reply: ``model`` itself for "fp32", else a second, lighter copy.
+
+    ``source`` is the checksum of the prepared weights, which keys the saved int4 copy.
+    """
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -82,7 +85,6 @@ def _load_decoder(folder, mode: str, model):
     )
     if mode == "int4":
         start = time.perf_counter()
-        source = (read_json(folder / "manifest.json") or {}).get("sha256", {}).get("model.safetensors")
         if source:
             swapped = int4.load_or_pack(decoder, folder.parent / "int4-decoder.safetensors", source)
         else:  # not a folder we prepared: nothing to key a saved copy on
@@ -122,20 +124,20 @@ class TransformersGenerator:
 
             torch.set_num_threads(self._settings.threads)
             start = time.perf_counter()
+            source = (read_json(folder / "manifest.json") or {}).get("sha256", {}).get("model.safetensors")
             try:
                 self._tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
                 # subtle: without bf16 matrix instructions (AVX-512 only, as here) fp32 runs a prompt
                 # about 4x faster than bf16 or int4 kernels, while one token at a time int4 weights are
                 # ~4x faster to read. So the prompt runs in fp32 and the reply in the decoder.
                 model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32, local_files_only=True)
-                decoder = _load_decoder(folder, self._settings.decode, model)
+                decoder = _load_decoder(folder, self._settings.decode, model, source)
             except (OSError, ValueError) as err:
                 raise ModelUnavailable(
                     f"the prepared model in {folder} cannot be loaded ({type(err).__name__}); "
                     f"run: assistant prepare --model {self.spec.key} --force"
                 ) from None
             self._model, self._decoder = model.eval(), decoder.eval()
-            source = (read_json(folder / "manifest.json") or {}).get("sha256", {}).get("model.safetensors")
             if source:
                 from assistant.kvstore import KVStore
 

@@ -143,9 +143,8 @@ def _targets(model, group: int):
 def quantize_decoder(model, packed: dict | None = None, group: int = GROUP) -> dict:
     """Swap the linear layers of a bf16 ``model`` for int4 ones (a shortlist head for the head), in place.
 
-    ``packed`` is what an
-    earlier call returned (loaded from disk): the layers are then rebuilt without packing again.
-    Returns the packed tensors by ``layer.tensor`` name.
+    ``packed`` is what an earlier call returned (loaded from disk): the layers are then rebuilt
+    without packing again. Returns the packed tensors by ``layer.tensor`` name.
     """
     classes = {"int4": _int4_linear_class(), "head": _shortlist_head_class()}
     out: dict = {}

@@ -2,7 +2,7 @@
 
 Every answer prompt starts with the system prompt and then its best slide. The keys and values of
 that start depend only on its tokens and the model, so the app computes them once per slide
-(~2 s each on 2 cores for the 1.5B) and keeps them here, one file per prefix, named by a digest of
+(~2.6 s each on 2 cores for the 1.5B) and keeps them here, one file per prefix, named by a digest of
 the model's checksum, the PyTorch version and the token ids. A file holds its token ids and a
 checksum of its tensors; one that does not match is recomputed, never trusted.
 """

@@ -50,7 +50,7 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
     """Run inside the measured process: load, warm, answer the questions, report figures."""
     from dataclasses import replace
 
-    from assistant.answer import Assistant, build_messages, slide_prefix
+    from assistant.answer import Assistant, build_messages
     from assistant.config import Settings
     from assistant.models import chat_spec, require_prepared, set_offline
 
@@ -63,7 +63,7 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
     # What the app does next, behind the open UI: the KV cache of every slide as a prompt's first.
     start, gen, prefixes = time.perf_counter(), assistant.generator(), None
     if hasattr(gen, "warm_prefixes"):
-        prefixes = gen.warm_prefixes([slide_prefix(chunk) for chunk in assistant.index.chunks])
+        prefixes = gen.warm_prefixes(assistant.slide_prefixes())
     prefixes_s = time.perf_counter() - start
     from transformers import AutoTokenizer
 
