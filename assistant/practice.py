@@ -3,10 +3,16 @@
 One model call writes one item from one slide (a small model keeps one slide's facts straight, not
 five), as strict JSON. Every item then goes through the checks of ``practice_checks`` (and, for
 multiple choice and true/false, a second model pass that answers it from the slide); a rejected
-item is retried with a varied prompt a bounded number of times and is never returned. An MCQ whose
-only fault is its wrong options (near-copies of the key, slide facts) keeps its question and key and
-gets one short call for new wrong options, which is cheaper than a whole new draft. The
-rejection counts travel with the set so that quality can be measured, not assumed.
+item is retried with a varied prompt a bounded number of times and is never returned.
+
+Decoding is the cost on a laptop CPU (~0.1-0.2 s a token), so an MCQ is asked for in a compact form:
+the question, the key and four wrong answers, no explanation. The explanation is the slide line
+that states the key, quoted (``quote_slide``); of the wrong answers the best three are kept
+(``with_wrong_options``). An MCQ whose only fault is its wrong options keeps its question and key
+and gets one short call for new wrong options, which is cheaper than a whole new draft. Every
+prompt opens like an answer prompt on the same slide, so the engine's cached KV of that opening
+spares the prefill of the slide. The rejection counts travel with the set so that quality can be
+measured, not assumed.
 
 The CLI and the UI call ``generate_set``, ``grading.grade``, ``export_json``/``export_anki_csv`` and
 ``run_terminal_quiz`` (defined in ``grading``, re-exported here); ``sections``/``resolve_section`` list
@@ -20,6 +26,7 @@ import io
 import json
 import logging
 import random
+import re
 import time
 import zlib
 from collections import Counter
@@ -31,8 +38,10 @@ from string import Template
 from typing import TYPE_CHECKING
 
 from assistant import prompts
+from assistant.answer import slide_prefix
 from assistant.chunking import Chunk, plain_text
 from assistant.errors import AssistantError
+from assistant.generate import PREFIX_END
 from assistant.grading import answer_text, cite, front_text, run_terminal_quiz  # noqa: F401 - re-exported
 from assistant.practice_checks import (
     QTYPES,
@@ -58,10 +67,11 @@ log = logging.getLogger(__name__)
 MIN_SLIDE_CHARS = 80  # a slide with less prose (a title, figure labels) cannot support a question
 TOPIC_K = 6
 TOPIC_MIN_DENSE = 0.25  # retrieved slides below this cosine are not about the topic
-MAX_NEW_TOKENS = 220  # one item in JSON is 80-160 tokens; more is a rambling model
+MAX_NEW_TOKENS = 160  # one item in JSON is 50-120 tokens (an MCQ in the compact form ~60); more is rambling
 SELF_CHECK_TOKENS = 4
 DISTRACTOR_TOKENS = 120  # five short wrong options in JSON
-REPAIRABLE = frozenset({"duplicate_options", "distractor_on_slide"})  # faults of the wrong options alone
+# Faults of the wrong options alone: new wrong options can save the draft
+REPAIRABLE = frozenset({"duplicate_options", "distractor_on_slide", "key_stands_out"})
 MAX_AVOID = 4  # earlier questions quoted in a retry prompt; more makes the prompt (and prefill) long
 ProgressFn = Callable[[int, int, str], None]  # (accepted, requested, status line)
 
@@ -193,9 +203,16 @@ def slide_text(chunk: Chunk) -> str:
     return chunk.search_text
 
 
+# Review slides phrase facts as study advice ("Understand the details behind decoding: beam search"); the
+# advice is not the fact, and a model handed it as a focus copies it as the "question".
+_STUDY_ADVICE = re.compile(
+    r"^(?:(?:be sure to |make sure (?:that )?you )?(?:understand|know|review|read through|be familiar with|"
+    r"remember)(?:,? at a high level,?)?\s+(?:all of |both )?)", re.IGNORECASE)
+
+
 def focus_lines(chunk: Chunk) -> list[str]:
     """The slide's substantive bullet lines; successive questions on one slide each focus on another."""
-    lines = [ln.strip(" -•\t") for ln in plain_text(chunk.text).splitlines()]
+    lines = [_STUDY_ADVICE.sub("", ln.strip(" -•\t")) for ln in plain_text(chunk.text).splitlines()]
     # rhetorical questions ("What if we knew ...?") and pointers ("all of the above") are not facts to ask about
     return [ln for ln in lines if len(ln) >= 30 and "above" not in ln.lower() and not ln.endswith("?")]
 
@@ -203,9 +220,9 @@ def focus_lines(chunk: Chunk) -> list[str]:
 def build_messages(
     qtype: str, chunk: Chunk, avoid: Sequence[str] = (), focus: str = "", truth: bool = True
 ) -> list[Message]:
-    """System prompt plus one slide and the format for ``qtype``; ``avoid``/``focus`` vary retries."""
+    """The slide's prompt opening plus the task for ``qtype``; ``avoid``/``focus`` vary retries."""
     extra = ""
-    if focus:
+    if focus:  # a side note: as the main instruction, the line itself came back as the "question"
         extra += f'\n- Ask about this point: "{focus}"'
     if avoid:
         extra += "\n- Ask about a different fact than: " + "; ".join(f'"{q}"' for q in avoid[-MAX_AVOID:])
@@ -214,13 +231,15 @@ def build_messages(
 
 
 def _slide_messages(name: str, chunk: Chunk, **fields: str) -> list[Message]:
-    """System prompt plus a user turn that opens with the slide, like ``build_messages``.
+    """The task ``name`` after the opening an answer prompt on ``chunk`` has (``answer.slide_prefix``).
 
-    Every practice prompt on one slide starts with the same tokens, so an engine that keeps the last
-    prompt's KV cache (llama.cpp's server does) prefills only the part after the slide.
+    Every practice prompt on a slide then starts with the tokens whose KV cache the engine keeps for
+    answers (computed once, saved beside the model), so a call prefills only its task, not the slide.
     """
-    user = Template(prompts.load(name)).safe_substitute(title=chunk.title, text=plain_text(chunk.text), **fields)
-    return [{"role": "system", "content": prompts.load("practice_system")}, {"role": "user", "content": user}]
+    system, user = slide_prefix(chunk)
+    opening = user["content"][: user["content"].index(PREFIX_END)]
+    task = Template(prompts.load(name)).safe_substitute(**fields)
+    return [system, {"role": "user", "content": f"{opening}\n\n{task}"}]
 
 
 def self_check_messages(item: PracticeItem, chunk: Chunk) -> list[Message]:
@@ -260,18 +279,27 @@ def to_item(data: dict, qtype: str, chunk: Chunk) -> PracticeItem:
     return PracticeItem(data["question"], "short", [], data["answer"], data["explanation"], source)
 
 
-def with_new_distractors(draft: PracticeItem, reply: str, chunk: Chunk) -> dict | None:
-    """The draft's question, key and explanation with three of the wrong options of ``reply``, as parsed data.
+def with_wrong_options(question: str, key: str, wrong: Sequence[str], explanation: str, chunk: Chunk) -> dict:
+    """An MCQ as parsed data from its key and a list of wrong answers: three of them, the best available.
 
-    The model is asked for five so that the first three that differ from the key and from each other
-    (and are not slide facts) can be kept; fewer than three fail ``check_mcq_shape`` as usual.
+    The model is asked for more wrong answers than needed, so that the first three that differ from
+    the key and from each other (and are not slide facts) can be kept. When fewer than three qualify,
+    the rest are filled from the others in order, so the checks still name the fault (a near-copy,
+    a slide fact); with fewer than three in all the item fails ``check_mcq_shape``.
     """
-    wrong = parse_wrong_options(reply)
-    if wrong is None:
-        return None
-    chosen = pick_distractors(draft.answer, wrong, slide_text(chunk))
-    options = [draft.answer, *chosen]
-    return {"question": draft.question, "options": options, "answer_index": 0, "explanation": draft.explanation}
+    chosen = pick_distractors(key, wrong, slide_text(chunk))
+    chosen += [w for w in wrong if w not in chosen][: 3 - len(chosen)]
+    return {"question": question, "options": [key, *chosen], "answer_index": 0, "explanation": explanation}
+
+
+def quote_slide(chunk: Chunk, question: str, key: str, limit: int = 300) -> str:
+    """The slide line that states ``key`` best (ties: the one closest to the question), quoted as the explanation."""
+    lines = [ln.strip(" -•\t") for ln in plain_text(chunk.text).splitlines() if len(ln.split()) >= 3]
+    if not lines:
+        return f'See the slide "{chunk.title}".'
+    best = max(lines, key=lambda ln: (lexical_support(key, ln), lexical_support(f"{question} {key}", ln)))
+    best = best if len(best) <= limit else best[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return f'The slides: "{best}"'
 
 
 def wrong_options_at_fault(item: PracticeItem, reason: str | None) -> bool:
@@ -297,9 +325,14 @@ def attempt_item(
     if repair is None:
         reply = complete(gen, messages, MAX_NEW_TOKENS)
         data = parse_reply(reply, qtype)
+        if data is not None and "wrong" in data:
+            explanation = data["explanation"] or quote_slide(chunk, data["question"], data["answer"])
+            data = with_wrong_options(data["question"], data["answer"], data["wrong"], explanation, chunk)
     else:
         reply = complete(gen, distractor_messages(repair, chunk), DISTRACTOR_TOKENS)
-        data = with_new_distractors(repair, reply, chunk)
+        wrong = parse_wrong_options(reply)
+        data = None if wrong is None else with_wrong_options(
+            repair.question, repair.answer, wrong, repair.explanation, chunk)
     if data is None:
         log.info("rejected (unparseable): %r", reply[:200])
         return None, "unparseable", None
@@ -350,6 +383,7 @@ def generate_set(
     result = PracticeSet([], n, qtype, scope, model=gen.name)
     asked: dict[str, list[str]] = {}  # questions written per slide (accepted or not): the next prompt avoids them
     visits: Counter = Counter()
+    opened: set[str] = set()  # slides whose prompt opening the engine was asked to keep
     budget, drafts, slot, since = n * max_attempts_per_item, 0, 0, time.perf_counter()
     while len(result.items) < n and drafts < budget:
         if slot < n:
@@ -367,6 +401,9 @@ def generate_set(
             if progress:
                 what = "new wrong options" if repair else f"attempt {tries}"
                 progress(len(result.items), n, f"question {len(result.items) + 1} of {n}, {what}: {chunk.title}")
+            if chunk.slide_id not in opened:
+                opened.add(chunk.slide_id)
+                _cache_opening(gen, chunk)
             messages = [] if repair else _prompt_for(qtype, chunk, asked, seen, visits, len(result.items) % 2 == 0)
             previous = [*seen, *(i.question for i in result.items)]
             result.attempts += 1
@@ -387,6 +424,20 @@ def generate_set(
         slot += 1
     _finish(result, progress, scope, material)
     return result
+
+
+def _cache_opening(gen: Generator, chunk: Chunk) -> None:
+    """Have an engine that keeps prompt starts (transformers) hold this slide's opening, see ``_slide_messages``.
+
+    Read from the copy saved beside the model in well under a second when the app already cached the
+    deck's slides; computed and saved otherwise (the same work as the first prompt's prefill).
+    """
+    if not hasattr(gen, "cache_prefix"):
+        return
+    try:
+        gen.cache_prefix(slide_prefix(chunk))
+    except Exception as err:  # noqa: BLE001 - a cache only: the prompt is prefilled in full without it
+        log.warning("could not cache the opening of slide %s (%s)", chunk.slide_id, err)
 
 
 def _prompt_for(

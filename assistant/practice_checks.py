@@ -28,7 +28,7 @@ Embed = Callable[[list[str]], np.ndarray]  # normalised vectors, one row per tex
 
 REASONS = (
     "unparseable", "mcq_shape", "duplicate_options", "distractor_on_slide", "not_self_contained", "unsupported_key",
-    "duplicate_question", "self_check_failed",
+    "duplicate_question", "self_check_failed", "not_a_question", "key_stands_out", "key_in_question",
 )
 QTYPES = ("mcq", "tf", "short")
 
@@ -36,6 +36,7 @@ QTYPES = ("mcq", "tf", "short")
 OPTION_COSINE = 0.98  # 0.95 would reject good one-word-flip distractors ("fewer"/"more" samples: 0.97)
 WORD_PREFIX = 3  # "max"/"maximum", "large"/"larger": one word when the shorter stem (3+ letters) starts the other
 DISTRACTOR_RUN = 0.75  # share of a distractor's words found as one run on the slide that makes it a slide fact
+KEY_WORDS_ALONE = 6  # a key this long, and over twice as long as every wrong option, gives itself away
 QUESTION_JACCARD = 0.7
 QUESTION_COSINE = 0.92
 # A key (with its explanation) is supported when enough of its words are on the slide OR it is close in
@@ -171,17 +172,35 @@ def _text(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def _scalar(value: object) -> str | None:
+    """A string or number as non-empty text (models write numeric answers unquoted), else None."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return _text(str(value))
+
+
 def parse_reply(text: str, qtype: str) -> dict | None:
     """The model's reply as a validated dict for ``qtype``, or None (rejection ``"unparseable"``).
 
     Types are checked, not shapes: 3 options or an out-of-range index parse, and are rejected
-    later as ``"mcq_shape"`` so the counts say what actually went wrong.
+    later as ``"mcq_shape"`` so the counts say what actually went wrong. An MCQ comes in one of two
+    forms: ``options`` with ``answer_index`` (and an explanation), or the compact form the prompt asks
+    for, ``answer`` with a list of ``wrong`` answers, whose explanation is quoted from the slide later
+    (``practice.quote_slide``): fewer tokens to write, and an explanation that cannot stray.
     """
     data = extract_json(text)
     if data is None:
         return None
     question, explanation = _text(data.get("question")), _text(data.get("explanation"))
-    if question is None or explanation is None:
+    if question is None:
+        return None
+    if qtype == "mcq" and "wrong" in data:  # the compact form asked for: key and wrong answers, no explanation
+        answer, wrong = _scalar(data.get("answer")), data.get("wrong")
+        if answer is None or not isinstance(wrong, list) or not all(_scalar(w) is not None for w in wrong):
+            return None
+        return {"question": question, "answer": answer, "wrong": [_scalar(w) for w in wrong],
+                "explanation": explanation or ""}
+    if explanation is None:
         return None
     if qtype == "mcq":
         options, index = data.get("options"), data.get("answer_index")
@@ -203,8 +222,7 @@ def parse_reply(text: str, qtype: str) -> dict | None:
             return None
         return {"question": question, "answer": answer, "explanation": explanation}
     if qtype == "short":
-        answer = data.get("answer")
-        answer = _text(str(answer)) if isinstance(answer, (str, int, float)) and not isinstance(answer, bool) else None
+        answer = _scalar(data.get("answer"))
         if answer is None:
             return None
         return {"question": question, "answer": answer, "explanation": explanation}
@@ -276,6 +294,15 @@ def check_duplicate_options(item: PracticeItem, embed: Embed | None = None) -> s
     return None
 
 
+def check_key_stands_out(item: PracticeItem) -> str | None:
+    """A key that is a whole slide sentence among one-phrase wrong options is picked without knowing anything."""
+    if item.type != "mcq":
+        return None
+    key = len(item.answer.split())
+    longest_wrong = max((len(o.split()) for o in item.options if o != item.answer), default=0)
+    return "key_stands_out" if key > KEY_WORDS_ALONE and key > 2 * longest_wrong else None
+
+
 def _words(text: str) -> list[str]:
     words = _WORD.findall(unicodedata.normalize("NFKC", text).lower().replace("n't", " not"))
     return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
@@ -306,9 +333,34 @@ def check_distractors(item: PracticeItem, slide_text: str) -> str | None:
     if item.type != "mcq":
         return None
     slide = _words(slide_text)
-    if any(states_slide_fact(option, slide) for option in item.options if option != item.answer):
+    wrong = [option for option in item.options if option != item.answer]
+    if any(states_slide_fact(option, slide) for option in wrong):
+        return "distractor_on_slide"
+    key_lines = _key_lines(item.answer, slide_text)
+    if key_lines and any(_within(option, key_lines, item.question) for option in wrong):
         return "distractor_on_slide"
     return None
+
+
+def _key_lines(key: str, slide_text: str) -> set[str]:
+    """The words of the slide lines that state ``key`` (at least half of its words), or an empty set."""
+    key_words = set(_words(key))
+    found: set[str] = set()
+    for line in slide_text.splitlines():
+        words = set(_words(line))
+        if key_words and len(_unmatched(key_words, words)) <= len(key_words) / 2:
+            found |= words
+    return found
+
+
+def _within(option: str, line: set[str], question: str) -> bool:
+    """Whether a short option is made of words of the key's own lines that the question does not use.
+
+    "Domains are also referred to as groups or subpopulations": with "subpopulations" as the key,
+    "groups" from the same line is a second right answer, not a distractor.
+    """
+    words = set(_words(option)) - set(_words(question))
+    return 0 < len(words) <= 2 and not _unmatched(words, line)
 
 
 def states_slide_fact(option: str, slide_words: list[str]) -> bool:
@@ -334,6 +386,21 @@ def pick_distractors(key: str, candidates: Sequence[str], slide_text: str, k: in
         if option and not clash and not states_slide_fact(option, slide):
             chosen.append(option)
     return chosen
+
+
+def check_is_question(item: PracticeItem) -> str | None:
+    """An MCQ or short-answer item must ask something: small models copy a slide's bullet as the "question"."""
+    if item.type != "tf" and not item.question.rstrip().endswith("?"):
+        return "not_a_question"
+    return None
+
+
+def check_key_in_question(item: PracticeItem) -> str | None:
+    """A question that holds every word of its key ("... is model calibration?" / "calibration") tests nothing."""
+    if item.type == "tf":
+        return None
+    key = set(_words(item.answer))
+    return "key_in_question" if key and not _unmatched(key, set(_words(item.question))) else None
 
 
 def check_self_contained(item: PracticeItem) -> str | None:
@@ -420,8 +487,11 @@ def check_item(
 ) -> str | None:
     """All checks after parsing, cheapest first: the first reason that rejects ``item``, or None."""
     return (
-        check_self_contained(item)
+        check_is_question(item)
+        or check_key_in_question(item)
+        or check_self_contained(item)
         or check_duplicate_options(item, embed)
+        or check_key_stands_out(item)
         or check_distractors(item, slide_text)
         or check_supported(item, slide_text, embed)
         or check_duplicate_question(item, list(previous), embed)

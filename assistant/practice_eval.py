@@ -5,7 +5,7 @@
 
 - *support*, with measures the generator did not use to accept it, so a support check that lets
   bad keys through shows up here instead of grading itself: the answer pipeline's grounding score
-  of key + explanation by the cited slide (``support.best_support``, the score chat answers are
+  of question + key by the cited slide (``support.best_support``, the score chat answers are
   held to), and whether retrieval for question + key finds the cited slide in its top 3;
 - *duplicates*, with the generator's own checks but over the finished run: every accepted question
   against every earlier one (all sections), and the options within each item, so bookkeeping
@@ -40,10 +40,17 @@ DUPLICATE_REASONS = ("duplicate_question", "duplicate_options")
 
 
 def key_support(assistant: Assistant, item: PracticeItem) -> tuple[float, bool]:
-    """Grounding score of key + explanation by the cited slide, and whether retrieval finds that slide."""
+    """Grounding score of what the item teaches by the cited slide, and whether retrieval finds that slide.
+
+    What it teaches is the question with its key (a true statement as is; a false one through its
+    correction). The explanation is left out: an MCQ's is quoted from the slide, so it would pass anyway.
+    """
     chunks = {c.slide_id: c for c in assistant.index.chunks}
     slide = chunks[item.source[0]["id"]]
-    claim = f"{item.answer}. {item.explanation}"
+    if item.type == "tf":
+        claim = item.question if item.answer == "True" else item.explanation
+    else:
+        claim = f"{item.question} {item.answer}"
     vectors = assistant.embedder.embed([claim, slide.search_text])
     support = best_support(claim, vectors[0], [slide.search_text], vectors[1:], threshold=0.0)
     top = [h.chunk.slide_id for h in assistant.retriever.search(f"{item.question} {item.answer}", 3).hits]

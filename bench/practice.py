@@ -36,12 +36,15 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="chat model key (default: the configured default)")
     parser.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the accepted items here")
+    parser.add_argument("--log", action="store_true", help="log every attempt, and why it was rejected, to stderr")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args.log:
+        logging.getLogger("assistant.practice").setLevel(logging.INFO)
 
     settings = Settings.from_env(model=args.model, engine=args.engine)
     assistant = Assistant(settings)
-    assistant.warm(slides="off")  # practice prompts do not start with the answer prefix
+    assistant.warm(slides="now")  # practice prompts open like answer prompts: the app keeps these KV caches
     start = time.perf_counter()
     result = generate_set(assistant, n=args.n, qtype="mcq", progress=lambda done, n, status: print(
         f"  [{done}/{n}] {status}", file=sys.stderr, flush=True))
@@ -78,7 +81,7 @@ def main() -> None:
         print(f"| {reason} | {count} |")
     print("\n## Grounding of accepted keys (recomputed independently)\n")
     if accepted:
-        print(f"- key + explanation supported by the cited slide (answer-pipeline score >= {SUPPORTED}): "
+        print(f"- question + key supported by the cited slide (answer-pipeline score >= {SUPPORTED}): "
               f"{supported} of {accepted} ({supported / accepted:.0%}); "
               f"median score {statistics.median(s for s, _ in scores):.2f}")
         print(f"- cited slide in the top 3 retrieved for question + key: {retrieved} of {accepted} "

@@ -37,7 +37,10 @@ from assistant.practice_checks import (
     check_distractors,
     check_duplicate_options,
     check_duplicate_question,
+    check_is_question,
     check_item,
+    check_key_in_question,
+    check_key_stands_out,
     check_mcq_shape,
     check_self_check,
     check_self_contained,
@@ -125,6 +128,25 @@ def test_parser_rejects_malformed_mcq(text):
     assert parse_reply(text, "mcq") is None
 
 
+def test_parser_reads_the_compact_mcq_form_and_quotes_the_slide_for_it():
+    from assistant.practice import quote_slide, with_wrong_options
+
+    reply = ('```json\n{"question": "What is the best known way to robustify models to lp attacks?", '
+             '"answer": "Adversarial training", "wrong": ["Dropout", "Adversarially trained models", "Weight decay", '
+             '"Early stopping"]}\n```')
+    data = parse_reply(reply, "mcq")
+    assert data["answer"] == "Adversarial training" and len(data["wrong"]) == 4 and data["explanation"] == ""
+    c = chunk(31, "S", "Adversarial training (AT)", AT_SLIDE)
+    built = with_wrong_options(data["question"], data["answer"], data["wrong"], "E.", c)
+    assert built["options"] == ["Adversarial training", "Dropout", "Weight decay", "Early stopping"]  # rewording out
+    assert check_mcq_shape(built) is None
+    explanation = quote_slide(c, data["question"], data["answer"])
+    assert explanation.startswith('The slides: "The best way (we know of) to robustify models')
+    short = with_wrong_options("Q?", "Adversarial training", ["Adversarial training", "Dropout"], "E.", c)
+    assert check_mcq_shape(short) == "mcq_shape"  # two wrong answers in all
+    assert parse_reply('{"question": "Q?", "answer": "A", "wrong": "B"}', "mcq") is None
+    assert parse_reply('{"question": "Q?", "answer": true, "wrong": ["B", "C", "D"]}', "mcq") is None
+
 def test_parser_types_for_tf_and_short():
     assert parse_reply('{"question": "S.", "answer": "False", "explanation": "E."}', "tf")["answer"] is False
     assert parse_reply('{"question": "S.", "answer": "maybe", "explanation": "E."}', "tf") is None
@@ -211,6 +233,58 @@ def test_distractor_that_contradicts_the_slide_passes():
     assert check_distractors(item, AR_SLIDE) is None  # the slide negates the run ("not used for ...")
     assert check_distractors(GOOD_MCQ, AT_SLIDE) is None
 
+
+
+SUBPOP_SLIDE = (
+    "Subpopulation shift\n"
+    "In subpopulation shift, we assume several training domains rather than just two\n"
+    "Domains are also referred to as groups or subpopulations in this context\n"
+    "The key challenge is that some domains are underrepresented in the training data"
+)
+
+
+def test_a_short_distractor_from_the_keys_own_line_is_a_second_key():
+    # a real 1.5B item: "Groups" is as right as "Subpopulations"
+    item = mcq("What term describes domains in subpopulation shift?",
+               ["Subpopulations", "Groups", "Clusters", "Batches"], "Subpopulations", "E.")
+    assert check_distractors(item, SUBPOP_SLIDE) == "distractor_on_slide"
+    fair = mcq(item.question, ["Subpopulations", "Clusters", "Batches", "Shards"], "Subpopulations", "E.")
+    assert check_distractors(fair, SUBPOP_SLIDE) is None
+    # a word of the key's line that the question itself uses is no second answer
+    asked = mcq("What are domains also referred to as?", ["Groups", "Domains", "Clusters", "Batches"], "Groups", "E.")
+    assert check_distractors(asked, SUBPOP_SLIDE) is None
+
+
+def test_a_key_much_longer_than_every_wrong_option_gives_itself_away():
+    long_key = "Determining if a premise and a hypothesis are related through contradiction or entailment"
+    item = mcq("What is natural language inference?", [long_key, "Sentiment analysis", "Translation", "Parsing"],
+               long_key, "E.")
+    assert check_key_stands_out(item) == "key_stands_out"
+    assert check_key_stands_out(GOOD_MCQ) is None
+    even = mcq(item.question, [long_key, "Predicting the next word of a sentence from all the words before it",
+                               "Translation", "Parsing"], long_key, "E.")
+    assert check_key_stands_out(even) is None
+
+
+def test_a_question_that_holds_its_key_is_rejected():
+    # a real 1.5B item that passed every other check
+    item = mcq("What is another concept related to the reliability of models, not tied to distribution shift, "
+               "is model calibration?", ["Calibration", "Model validation", "Model selection", "Model optimization"],
+               "Calibration", "E.")
+    assert check_key_in_question(item) == "key_in_question"
+    assert check_key_in_question(GOOD_MCQ) is None
+    partly = mcq("What robustifies models trained on clean data?", ["Adversarial training", "Dropout", "Pruning",
+                                                                     "Distillation"], "Adversarial training", "E.")
+    assert check_key_in_question(partly) is None  # "training" alone does not give "adversarial training" away
+
+
+def test_a_statement_is_not_a_question():
+    copied = mcq("Specifically, use the negative max softmax probability as the anomaly score",
+                 GOOD_MCQ.options, GOOD_MCQ.answer, "E.")
+    assert check_is_question(copied) == "not_a_question"
+    assert check_is_question(GOOD_MCQ) is None
+    statement = PracticeItem("AT can reduce clean accuracy by 10% or more.", "tf", ["True", "False"], "True", "E.", [])
+    assert check_is_question(statement) is None  # true/false items are statements
 
 # --- self-contained -----------------------------------------------------------------------------------------------
 
@@ -325,7 +399,8 @@ def test_good_item_passes_every_check():
 
 def test_reasons_are_the_documented_ones():
     assert set(REASONS) == {"unparseable", "mcq_shape", "duplicate_options", "distractor_on_slide",
-                            "not_self_contained", "unsupported_key", "duplicate_question", "self_check_failed"}
+                            "not_self_contained", "unsupported_key", "duplicate_question", "self_check_failed",
+                            "not_a_question", "key_stands_out", "key_in_question"}
 
 
 # --- with the embedder ---------------------------------------------------------------------------------------------
@@ -430,7 +505,7 @@ def test_prompt_holds_one_slide_and_varies_on_retry():
     c = chunk(31, "S", "Adversarial training (AT)", AT_SLIDE)
     first = build_messages("mcq", c)
     retry = build_messages("mcq", c, avoid=["What is the best way to robustify models?"])
-    assert "Adversarial training (AT)" in first[1]["content"] and '"answer_index"' in first[1]["content"]
+    assert "Adversarial training (AT)" in first[1]["content"] and '"wrong"' in first[1]["content"]
     assert "Ask about a different fact than" in retry[1]["content"] and first != retry
     assert "$" not in build_messages("tf", c, truth=False)[1]["content"].replace(AT_SLIDE, "")
 
@@ -623,12 +698,13 @@ def test_wrong_options_are_replaced_once_keeping_question_and_key():
     assert first.question == question and first.answer == "Adversarial training"
     assert sorted(first.options) == sorted(repaired.options) and first.explanation == explanation
     assert result.repaired == 1 and result.attempts == 8  # the budget: 2 questions x 3 drafts, plus 2 repairs
-    assert result.rejections == Counter(duplicate_options=2, mcq_shape=1, unparseable=4)  # 2 usable of 3: no MCQ
+    # 2 usable of 3: the third place is filled with a near-copy of the key, so the count names the fault
+    assert result.rejections == Counter(duplicate_options=3, unparseable=4)
     repair_prompts = [p for p in gen.prompts if "Write 5 wrong answers" in p]
     assert len(repair_prompts) == 2 and "Correct answer: Adversarial training" in repair_prompts[0]
     assert "Correct answer: They are not density models" in repair_prompts[1]
-    assert "Reply with JSON only, like this example" in gen.prompts[5]  # no second repair of the same draft
-    assert all(p.startswith('Slide "') for p in gen.prompts)  # one shared prefix: the slide, then the task
+    assert "Reply with JSON only, on one line" in gen.prompts[5]  # no second repair of the same draft
+    assert all(p.startswith("Course slides:\n\n[1] ") for p in gen.prompts)  # one shared opening, then the task
 
 
 def test_only_faults_of_the_wrong_options_are_repaired():
