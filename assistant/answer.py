@@ -22,6 +22,7 @@ from assistant import prompts
 from assistant.config import Settings
 from assistant.embed import Embedder, SentenceTransformerEmbedder
 from assistant.errors import BadQuestion
+from assistant.excerpt import excerpt
 from assistant.generate import PREFIX_END, Generator, Message, make_generator
 from assistant.index import Index, load_or_build, tokenize
 from assistant.models import embedder_spec
@@ -125,21 +126,32 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 1
 
 
-def build_messages(question: str, retrieval: Retrieval, history: Sequence[Turn], context_k: int = 3) -> list[Message]:
-    """System prompt, the last exchange (for follow-ups), then the numbered slides and the question."""
+def build_messages(
+    question: str, retrieval: Retrieval, history: Sequence[Turn], context_k: int = 3,
+    texts: Sequence[str] | None = None,
+) -> list[Message]:
+    """System prompt, the last exchange (for follow-ups), then the numbered slides and the question.
+
+    ``texts`` replaces the text of the slides after the first (``excerpt``); the first stays whole,
+    so the prompt starts like its ``slide_prefix``.
+    """
     messages: list[Message] = [{"role": "system", "content": prompts.load("answer_system")}]
     for turn in list(history)[-1:]:
         messages.append({"role": "user", "content": turn.question})
         messages.append({"role": "assistant", "content": strip_markers(turn.answer)})
-    blocks = [slide_block(n, hit.chunk) for n, hit in enumerate(retrieval.hits[:context_k], start=1)]
+    hits = retrieval.hits[:context_k]
+    shown = [None, *(texts or [])][: len(hits)]
+    shown += [None] * (len(hits) - len(shown))
+    blocks = [slide_block(n, hit.chunk, text) for n, (hit, text) in enumerate(zip(hits, shown, strict=True), start=1)]
     content = prompts.load("answer_user").format(slides="\n\n".join(blocks), question=question)
     messages.append({"role": "user", "content": content})
     return messages
 
 
-def slide_block(n: int, chunk) -> str:
-    """Slide ``chunk`` as the prompt numbers it: ``[n] title``, then its text."""
-    return f"[{n}] {chunk.title}\n{chunk.text.strip() or '(no text on this slide)'}"
+def slide_block(n: int, chunk, text: str | None = None) -> str:
+    """Slide ``chunk`` as the prompt numbers it: ``[n] title``, then its text (or ``text``, an excerpt of it)."""
+    body = chunk.text if text is None else text
+    return f"[{n}] {chunk.title}\n{body.strip() or '(no text on this slide)'}"
 
 
 def slide_prefix(chunk) -> list[Message]:
@@ -246,6 +258,14 @@ class Assistant:
         worker.start()
         return worker
 
+    def excerpts(self, question: str, retrieval: Retrieval) -> list[str] | None:
+        """The texts of the prompt's slides after the first, cut to ``context_words`` (None: whole slides)."""
+        words = self.settings.context_words
+        if words <= 0:
+            return None
+        hits = retrieval.hits[1 : self.settings.context_k]
+        return [excerpt(hit.chunk.text, question, self.embedder.embed, words) for hit in hits]
+
     def slide_prefixes(self) -> list[list[Message]]:
         """One prompt start per slide of the index, for the engine's KV cache (see ``warm``)."""
         return [slide_prefix(chunk) for chunk in self.index.chunks]
@@ -286,7 +306,7 @@ class Assistant:
             yield TokenEvent(result.answer)
             yield DoneEvent(result)
             return
-        messages = build_messages(text, retrieval, history, self.settings.context_k)
+        messages = build_messages(text, retrieval, history, self.settings.context_k, self.excerpts(text, retrieval))
         pieces: list[str] = []
         for piece in gen.stream(messages, self.settings.max_new_tokens):
             if not pieces:

@@ -53,8 +53,8 @@ class EvalConfig:
 
 
 def _engine_fields(settings: Settings) -> dict:
-    """The engine, the slides given to the model and, for transformers, the weights that decode."""
-    fields = {"engine": settings.engine, "context_k": settings.context_k}
+    """The engine, the slides given to the model (and how much of them) and, for transformers, the decode weights."""
+    fields = {"engine": settings.engine, "context_k": settings.context_k, "context_words": settings.context_words}
     if settings.engine == "transformers":
         fields["decode"] = settings.decode
     return fields

@@ -127,6 +127,7 @@ def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: i
         f"model `{first.get('model', '')}` on the `{first.get('engine', 'transformers')}` engine"
         + (f" ({first['decode']} decode)" if first.get("decode") else "")
         + (f", {first['context_k']} slides in each prompt" if first.get("context_k") else "")
+        + (f" (after the first, up to {first['context_words']} words of each)" if first.get("context_words") else "")
         + ". "
         "A correct refusal counts as a success; n/a marks a metric with no data."
     )

@@ -71,7 +71,7 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
     rows = []
     for question in QUESTIONS[:n]:
         retrieval, _ = assistant.retrieve(question)
-        messages = build_messages(question, retrieval, [], settings.context_k)
+        messages = build_messages(question, retrieval, [], settings.context_k, assistant.excerpts(question, retrieval))
         ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False)
         prompt_tokens = len(ids)
         answer = assistant.answer(question)
