@@ -119,13 +119,29 @@ def extract_json(text: str) -> dict | None:
             elif ch == "}":
                 depth -= 1
                 if depth == 0:
-                    try:
-                        value = json.loads(text[start : i + 1])
-                    except ValueError:
-                        return None
+                    value = _loads(text[start : i + 1])
                     return value if isinstance(value, dict) else None
         return None  # unbalanced: the reply was cut off
     return None
+
+
+_BAD_ESCAPE = re.compile(r'\\(?!["\\/bfnrtu])')
+
+
+def _loads(text: str) -> object:
+    """JSON, or None; a backslash that starts no JSON escape is read as itself.
+
+    Slides carry LaTeX ("$\\ell_p$ attacks"), and a model copying it writes ``\\e`` inside a JSON
+    string, which strict JSON rejects although nothing else is wrong with the item.
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return json.loads(_BAD_ESCAPE.sub(r"\\\\", text))
+    except ValueError:
+        return None
 
 
 _WRONG_LIST = re.compile(r'"wrong"\s*:\s*\[')

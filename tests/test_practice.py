@@ -147,6 +147,14 @@ def test_parser_reads_the_compact_mcq_form_and_quotes_the_slide_for_it():
     assert parse_reply('{"question": "Q?", "answer": "A", "wrong": "B"}', "mcq") is None
     assert parse_reply('{"question": "Q?", "answer": true, "wrong": ["B", "C", "D"]}', "mcq") is None
 
+def test_parser_reads_latex_copied_into_json_strings():
+    # a real 1.5B reply: "\\ell" is no JSON escape, but the item is fine
+    reply = '{"question": "What is the best way to robustify models to $\\ell_p$ attacks?", "answer": "AT", ' \
+            '"wrong": ["Dropout", "Pruning", "Distillation"]}'
+    data = parse_reply(reply, "mcq")
+    assert data is not None and data["question"] == "What is the best way to robustify models to $\\ell_p$ attacks?"
+    assert extract_json('{"a": "\\u12"}') is None  # a broken escape of JSON's own stays an error
+
 def test_parser_types_for_tf_and_short():
     assert parse_reply('{"question": "S.", "answer": "False", "explanation": "E."}', "tf")["answer"] is False
     assert parse_reply('{"question": "S.", "answer": "maybe", "explanation": "E."}', "tf") is None
