@@ -140,9 +140,8 @@ def build_messages(
         messages.append({"role": "user", "content": turn.question})
         messages.append({"role": "assistant", "content": strip_markers(turn.answer)})
     hits = retrieval.hits[:context_k]
-    shown = [None, *(texts or [])][: len(hits)]
-    shown += [None] * (len(hits) - len(shown))
-    blocks = [slide_block(n, hit.chunk, text) for n, (hit, text) in enumerate(zip(hits, shown, strict=True), start=1)]
+    bodies = [None, *(texts or []), *[None] * len(hits)]  # whole text where no excerpt is given
+    blocks = [slide_block(n, hit.chunk, bodies[n - 1]) for n, hit in enumerate(hits, start=1)]
     content = prompts.load("answer_user").format(slides="\n\n".join(blocks), question=question)
     messages.append({"role": "user", "content": content})
     return messages
@@ -258,6 +257,10 @@ class Assistant:
         worker.start()
         return worker
 
+    def prompt(self, question: str, retrieval: Retrieval, history: Sequence[Turn] = ()) -> list[Message]:
+        """The messages the model gets for ``question``, with this process's context settings."""
+        return build_messages(question, retrieval, history, self.settings.context_k, self.excerpts(question, retrieval))
+
     def excerpts(self, question: str, retrieval: Retrieval) -> list[str] | None:
         """The texts of the prompt's slides after the first, cut to ``context_words`` (None: whole slides)."""
         words = self.settings.context_words
@@ -306,7 +309,7 @@ class Assistant:
             yield TokenEvent(result.answer)
             yield DoneEvent(result)
             return
-        messages = build_messages(text, retrieval, history, self.settings.context_k, self.excerpts(text, retrieval))
+        messages = self.prompt(text, retrieval, history)
         pieces: list[str] = []
         for piece in gen.stream(messages, self.settings.max_new_tokens):
             if not pieces:

@@ -210,9 +210,14 @@ _STUDY_ADVICE = re.compile(
     r"remember)(?:,? at a high level,?)?\s+(?:all of |both )?)", re.IGNORECASE)
 
 
+def bullet_lines(chunk: Chunk) -> list[str]:
+    """The slide's lines as plain text, without bullet marks."""
+    return [ln.strip(" -•\t") for ln in plain_text(chunk.text).splitlines()]
+
+
 def focus_lines(chunk: Chunk) -> list[str]:
     """The slide's substantive bullet lines; successive questions on one slide each focus on another."""
-    lines = [_STUDY_ADVICE.sub("", ln.strip(" -•\t")) for ln in plain_text(chunk.text).splitlines()]
+    lines = [_STUDY_ADVICE.sub("", ln) for ln in bullet_lines(chunk)]
     # rhetorical questions ("What if we knew ...?") and pointers ("all of the above") are not facts to ask about
     return [ln for ln in lines if len(ln) >= 30 and "above" not in ln.lower() and not ln.endswith("?")]
 
@@ -294,7 +299,7 @@ def with_wrong_options(question: str, key: str, wrong: Sequence[str], explanatio
 
 def quote_slide(chunk: Chunk, question: str, key: str, limit: int = 300) -> str:
     """The slide line that states ``key`` best (ties: the one closest to the question), quoted as the explanation."""
-    lines = [ln.strip(" -•\t") for ln in plain_text(chunk.text).splitlines() if len(ln.split()) >= 3]
+    lines = [ln for ln in bullet_lines(chunk) if len(ln.split()) >= 3]
     if not lines:
         return f'See the slide "{chunk.title}".'
     best = max(lines, key=lambda ln: (lexical_support(key, ln), lexical_support(f"{question} {key}", ln)))

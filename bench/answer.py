@@ -50,7 +50,7 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
     """Run inside the measured process: load, warm, answer the questions, report figures."""
     from dataclasses import replace
 
-    from assistant.answer import Assistant, build_messages
+    from assistant.answer import Assistant
     from assistant.config import Settings
     from assistant.models import chat_spec, require_prepared, set_offline
 
@@ -71,7 +71,7 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
     rows = []
     for question in QUESTIONS[:n]:
         retrieval, _ = assistant.retrieve(question)
-        messages = build_messages(question, retrieval, [], settings.context_k, assistant.excerpts(question, retrieval))
+        messages = assistant.prompt(question, retrieval)
         ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False)
         prompt_tokens = len(ids)
         answer = assistant.answer(question)
