@@ -316,6 +316,8 @@ class Assistant:
                 result.timings["ttft_s"] = round(time.perf_counter() - start, 4)
             pieces.append(piece)
             yield TokenEvent(piece)
+        if pieces:  # the reply's last piece: decoding ends here, citing and checking follow
+            result.timings["last_token_s"] = round(time.perf_counter() - start, 4)
         raw = "".join(pieces).strip()
         result.model_reply = raw
         self._finish(result, raw, retrieval, messages[0]["content"])
