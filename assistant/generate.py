@@ -89,13 +89,6 @@ def _load_decoder(folder, mode: str, model, source: str | None):
             swapped = int4.load_or_pack(decoder, folder.parent / "int4-decoder.safetensors", source)
         else:  # not a folder we prepared: nothing to key a saved copy on
             swapped = len(int4.quantize_decoder(decoder))
-        # subtle: only the int4 kernel needs bf16; around it (norms, attention over the cache, the KV
-        # cache handed over from the fp32 prefill) fp32 is faster on this CPU: attention 4.6 against
-        # 13 ms a token, measured with torch.profiler. What is left in bf16 is the embedding and the
-        # norms, so they become fp32, and the embedding is the prefill model's own.
-        for param in decoder.parameters():
-            param.data = param.data.float()
-        decoder.model.embed_tokens = model.model.embed_tokens
         log.info("int4 decoder: %d layers ready in %.1f s", swapped, time.perf_counter() - start)
     return decoder
 
