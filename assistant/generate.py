@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Protocol
 
+from assistant import greedy
 from assistant.config import Settings
 from assistant.errors import AssistantError, ModelUnavailable
 from assistant.models import chat_spec, require_prepared, set_offline
@@ -137,8 +138,6 @@ class TransformersGenerator:
                     f"the prepared model in {folder} cannot be loaded ({type(err).__name__}); "
                     f"run: assistant prepare --model {self.spec.key} --force"
                 ) from None
-            from assistant import greedy
-
             if not greedy.supports(model):
                 raise ModelUnavailable(f"{self.spec.title}: the decoding loop follows Qwen2 models only")
             self._model, self._decoder = model.eval(), decoder.eval()
@@ -269,8 +268,6 @@ class TransformersGenerator:
         self.load()
         import torch
         from transformers import TextIteratorStreamer
-
-        from assistant import greedy
 
         cancelled = threading.Event()
         if messages and messages[0]["role"] == "system":

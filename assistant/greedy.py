@@ -4,10 +4,10 @@
 bookkeeping, dtype casts, logits processors and stopping criteria. On 2 cores that is ~20 ms a
 token beside ~65 ms of int4 weight products (``torch.profiler`` on the 1.5B: the operators added up
 to 90 ms against 110 ms of wall time); alternating the two, this loop took 95–100 ms a token and
-``generate`` 103–111. One new token
-attends to every cached one, so it needs no mask; this loop calls the model's own layers (norms,
-linear or int4 projections, rotary tables) in the order Qwen2's decoder layer does, with
-``attention.grouped_attention`` over a cache that has room for the reply (``kvbuffer``).
+``generate`` 103–111. One new token attends to every cached one, so it needs no mask; this loop
+calls the model's own layers (norms, linear or int4 projections, rotary tables) in the order
+Qwen2's decoder layer does, with ``attention.grouped_attention`` over a cache that has room for
+the reply (``kvbuffer``).
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def _int4_linear_class():
     import torch
 
     class Int4Linear(torch.nn.Module):
-        """``nn.Linear`` with int4 weights; the kernel runs in bf16, the output keeps the input's dtype."""
+        """``nn.Linear`` with int4 weights; inputs and outputs in bf16."""
 
         KEYS = ("packed", "scales_zeros", "bias")
 
@@ -62,7 +62,7 @@ def _int4_linear_class():
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             flat = x.reshape(-1, self.in_features).to(torch.bfloat16)
-            out = torch._weight_int4pack_mm_for_cpu(flat, self.packed, self.group, self.scales_zeros).to(x.dtype)
+            out = torch._weight_int4pack_mm_for_cpu(flat, self.packed, self.group, self.scales_zeros)
             if self.bias is not None:
                 out = out + self.bias
             return out.reshape(*x.shape[:-1], self.out_features)
@@ -110,7 +110,7 @@ def _shortlist_head_class():
             rows = self.weight_int8[best].float()  # (rows, SHORTLIST, in)
             exact = torch.matmul(rows, flat.float()[:, :, None]).squeeze(-1) * self.scale[best].float()
             scores.scatter_(-1, best, exact.to(scores.dtype))
-            return scores.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+            return scores.reshape(*x.shape[:-1], self.out_features)
 
     return ShortlistHead
 
