@@ -30,6 +30,15 @@ def grouped_attention(module, query, key, value, attention_mask, scaling: float,
         future = torch.ones(q_len, k_len, dtype=torch.bool).triu(k_len - q_len + 1)
         scores = scores.masked_fill(future, float("-inf"))
     weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
+    if attention_mask is None and q_len > 1:
+        # subtle: the product over the whole key length adds the zero weights of later positions in
+        # another order than a one-query step does, which can change a last bit; so each query
+        # position is summed over its own keys only, exactly as if it had been decoded alone.
+        seen = k_len - q_len + 1
+        out = torch.stack(
+            [torch.matmul(weights[:, :, :, i, : seen + i], value[:, :, : seen + i]) for i in range(q_len)], dim=3
+        )
+        return out.view(batch, q_heads, q_len, dim).transpose(1, 2).contiguous(), None
     out = torch.matmul(weights.view(batch, kv_heads, group * q_len, k_len), value)
     return out.view(batch, q_heads, q_len, dim).transpose(1, 2).contiguous(), None
 

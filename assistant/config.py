@@ -57,6 +57,8 @@ class Settings:
     # Weights that write the reply (the prompt always runs in fp32, fastest here): "int4" decoded the
     # 1.5B at 6.85 tokens/s against 2.09 for "fp32", for a second ~1.2 GB copy; "fp32" keeps one copy.
     decode: str = "int4"
+    # Tokens drafted from the prompt and checked per decoder pass (greedy.py); 0 writes one token a pass.
+    draft: int = 3
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     concurrency: int = 1  # answers generated at once; one keeps a 2-core machine responsive
     max_queue: int = 64  # students waiting beyond this get a "busy, try again" message
@@ -78,6 +80,7 @@ class Settings:
             "max_queue": _env_int("ASSISTANT_MAX_QUEUE", base.max_queue),
             "threads": _env_int("ASSISTANT_THREADS", base.threads),
             "decode": os.environ.get("ASSISTANT_DECODE", base.decode),
+            "draft": _env_int("ASSISTANT_DRAFT", base.draft),
             "context_k": _env_int("ASSISTANT_CONTEXT_K", base.context_k),
             "context_words": _env_int("ASSISTANT_CONTEXT_WORDS", base.context_words),
         }

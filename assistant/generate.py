@@ -279,9 +279,9 @@ class TransformersGenerator:
         def run() -> None:
             try:
                 cache = self.prefill(ids, room=max_new_tokens)
-                last, position = int(ids[0, -1]), ids.shape[-1] - 1
                 for token in greedy.decode(
-                    self._decoder, last, position, cache, max_new_tokens, self._end_ids(), cancelled
+                    self._decoder, ids[0].tolist(), cache, max_new_tokens, self._end_ids(), cancelled,
+                    max_draft=self._settings.draft,
                 ):
                     streamer.put(torch.tensor([token]))
             except BaseException as err:  # noqa: BLE001 - reported to the consumer below

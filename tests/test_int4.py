@@ -133,6 +133,34 @@ def test_the_real_model_answers_from_the_slide_in_each_decode_mode(settings, mod
     assert (gen._decoder is gen._model) == (mode == "fp32")
 
 
+def test_the_real_decoder_writes_the_same_reply_with_and_without_drafts(settings, monkeypatch):
+    """A reply that quotes its slide takes fewer decoder passes with drafts, and is the same to the token."""
+    from assistant import greedy
+
+    gen = TransformersGenerator(replace(settings, model="qwen2.5-coder-0.5b"))
+    slide = (
+        "[1] Adversarial training\nAdversarial training adds adversarial examples, made with projected "
+        "gradient descent, to every training batch, which makes the model robust but costs accuracy."
+    )
+    messages = [
+        {"role": "system", "content": "Answer from the numbered slides only, quoting them."},
+        {"role": "user", "content": f"{slide}\n\nQuestion: What does adversarial training add to every batch?"},
+    ]
+    ids = gen.prompt_ids(messages)["input_ids"]
+    passes: list[int] = []
+    forward = greedy._forward
+    monkeypatch.setattr(greedy, "_forward", lambda *a: passes.append(len(a[1])) or forward(*a))
+    replies = {}
+    for draft in (0, 3):
+        passes.clear()
+        cache = gen.prefill(ids, room=40)
+        replies[draft] = list(greedy.decode(gen._decoder, ids[0].tolist(), cache, 40, gen._end_ids(), max_draft=draft))
+        replies[f"passes{draft}"] = len(passes)
+    assert replies[0] == replies[3]
+    assert "adversarial examples" in gen._tokenizer.decode(replies[3])
+    assert replies["passes3"] < replies["passes0"]
+
+
 def test_an_unknown_decode_mode_is_a_clear_error(settings):
     from assistant.errors import AssistantError
 
@@ -188,3 +216,17 @@ def test_the_shortlist_head_picks_the_word_the_int8_head_picks():
     # ... while the int4 scores alone pick another word for some rows: the re-scoring matters.
     rough = torch._weight_int4pack_mm_for_cpu(hidden, tensors["packed"], int4.GROUP, tensors["scales_zeros"]).float()
     assert (rough.argmax(-1) != exact.argmax(-1)).any()
+
+
+def test_the_shortlist_head_scores_each_row_as_it_would_alone():
+    """Checked drafts put several rows through the head at once; each must get its one-row scores."""
+    gen = torch.Generator().manual_seed(2)
+    linear = torch.nn.Linear(1536, 512, bias=False)
+    with torch.no_grad():
+        linear.weight.copy_(torch.randn(512, 1536, generator=gen) * 0.02)
+    cls = int4._shortlist_head_class()
+    head = cls(1536, 512, cls.pack(linear))
+    hidden = torch.randn(1, 4, 1536, generator=gen).bfloat16()
+    together = head(hidden)[0]
+    alone = torch.cat([head(hidden[:, i : i + 1])[0] for i in range(4)])
+    assert torch.equal(together, alone)
