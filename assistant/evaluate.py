@@ -53,7 +53,10 @@ class EvalConfig:
 
 
 def _engine_fields(settings: Settings) -> dict:
-    """The engine, the slides given to the model (and how much of them) and, for transformers, the decode weights."""
+    """The engine, the slides given to the model (and how much of them) and, for transformers, the decode weights.
+
+    ``settings.draft`` is left out on purpose: checked drafts never change a reply, so a run resumes across it.
+    """
     fields = {"engine": settings.engine, "context_k": settings.context_k, "context_words": settings.context_words}
     if settings.engine == "transformers":
         fields["decode"] = settings.decode
