@@ -54,8 +54,12 @@ class Settings:
     max_new_tokens: int = 120  # answers are one or two sentences; bounds a rambling model
     max_question_chars: int = 2000
     cache_prefix: bool = True  # reuse the system prompt's KV cache across questions
-    # Weights that write the reply (the prompt always runs in fp32, fastest here): "int4" decoded the
-    # 1.5B at 6.85 tokens/s against 2.09 for "fp32", for a second ~1.2 GB copy; "fp32" keeps one copy.
+    # Weights that run the prompt: "auto" picks bf16 where the CPU has bf16 dot-product instructions
+    # (AVX512-BF16 or AMX; a 256-row product ran 5x faster than fp32 on such a CPU) and fp32 elsewhere
+    # (bf16 ran a prompt 4x slower than fp32 on a CPU without them). See generate.prefill_mode.
+    prefill: str = "auto"
+    # Weights that write the reply: "int4" decoded the 1.5B at 6.85 tokens/s against 2.09 for "fp32",
+    # for a second ~1.2 GB copy; "fp32" keeps one fp32 copy for both the prompt and the reply.
     decode: str = "int4"
     # Tokens drafted from the prompt and checked per decoder pass (greedy.py); 0 writes one token a pass.
     draft: int = 3
@@ -79,6 +83,7 @@ class Settings:
             "concurrency": _env_int("ASSISTANT_CONCURRENCY", base.concurrency),
             "max_queue": _env_int("ASSISTANT_MAX_QUEUE", base.max_queue),
             "threads": _env_int("ASSISTANT_THREADS", base.threads),
+            "prefill": os.environ.get("ASSISTANT_PREFILL", base.prefill),
             "decode": os.environ.get("ASSISTANT_DECODE", base.decode),
             "draft": _env_int("ASSISTANT_DRAFT", base.draft),
             "context_k": _env_int("ASSISTANT_CONTEXT_K", base.context_k),

@@ -53,12 +53,16 @@ class EvalConfig:
 
 
 def _engine_fields(settings: Settings) -> dict:
-    """The engine, the slides given to the model (and how much of them) and, for transformers, the decode weights.
+    """The engine, the slides given to the model (and how much of them) and, for transformers, the weights.
 
     ``settings.draft`` is left out on purpose: checked drafts never change a reply, so a run resumes across it.
+    The prefill weights are given as resolved on this machine ("auto" means bf16 on one CPU, fp32 on another).
     """
     fields = {"engine": settings.engine, "context_k": settings.context_k, "context_words": settings.context_words}
     if settings.engine == "transformers":
+        from assistant.generate import prefill_mode
+
+        fields["prefill"] = prefill_mode(settings)
         fields["decode"] = settings.decode
     return fields
 

@@ -37,6 +37,7 @@ class Generator(Protocol):
 
 
 DECODE_MODES = ("int4", "bf16", "fp32")
+PREFILL_MODES = ("auto", "bf16", "fp32")
 RECENT_PROMPTS = 8  # KV caches kept for reuse: ~30 MB each for the 1.5B at 500 tokens
 MIN_REUSED_TOKENS = 16  # shorter shared starts are not worth a copy
 PREFIX_END = "\x00"  # in the last message given to cache_prefix(): where the cached prefix stops
@@ -59,6 +60,32 @@ def _copy_cache(cache, config, length: int | None = None):
     return copy
 
 
+def has_bf16_matmul() -> bool:
+    """Whether this CPU multiplies bf16 matrices in hardware (AVX512-BF16 dot products or AMX tiles)."""
+    import torch
+
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+
+
+def prefill_mode(settings: Settings) -> str:
+    """The weights that run prompts (prefill), "bf16" or "fp32": the one place that chooses them.
+
+    Prefill is a few hundred rows through every weight matrix, so it is bound by arithmetic. With bf16
+    dot-product instructions a 256-row product of the 1.5B's sizes ran 5x faster in bf16 than in fp32
+    (AMD EPYC, AVX512-BF16); without them (AVX-512 only) bf16 ran a prompt 4x slower than fp32.
+    ``decode="fp32"`` keeps one fp32 copy for both phases, so it runs the prompt in fp32 as well.
+    """
+    mode = settings.prefill
+    if mode not in PREFILL_MODES:
+        raise AssistantError(f"unknown prefill mode {mode!r}; choose one of {', '.join(PREFILL_MODES)}")
+    if settings.decode == "fp32":
+        return "fp32"
+    if mode == "auto":
+        return "bf16" if has_bf16_matmul() else "fp32"
+    return mode
+
+
 def _load_decoder(folder, mode: str, model, source: str | None):
     """The model that writes the reply: ``model`` itself for "fp32", else a second, lighter copy.
 
@@ -73,7 +100,7 @@ def _load_decoder(folder, mode: str, model, source: str | None):
         from assistant import int4
 
         if not int4.supported():
-            log.warning("this PyTorch has no CPU int4 kernel; decoding in fp32")
+            log.warning("this PyTorch has no CPU int4 kernel; the prompt's model writes the reply")
             mode = "fp32"
     if mode == "fp32":
         return model
@@ -102,10 +129,10 @@ class TransformersGenerator:
         self.name = self.spec.key
         self._settings = settings
         self._prepare = prepare
-        self._model = None  # fp32: runs the prompt (prefill), where fp32 is fastest on this CPU
+        self._model = None  # runs the prompt (prefill) in the dtype fastest on this CPU: prefill_mode()
         self._decoder = None  # the same weights, lighter (``settings.decode``): writes the reply token by token
         self._tokenizer = None
-        self._recent: list[tuple] = []  # (prompt token ids, fp32 KV cache) of recent prompts, see _reusable()
+        self._recent: list[tuple] = []  # (prompt token ids, KV cache) of recent prompts, see _reusable()
         self._pinned: list[tuple] = []  # the same for prefixes given to cache_prefix(): kept for the process
         self._store = None  # a KVStore beside the prepared model, when it has a checksum to key files on
         self._cache_lock = threading.Lock()
@@ -128,10 +155,11 @@ class TransformersGenerator:
             source = (read_json(folder / "manifest.json") or {}).get("sha256", {}).get("model.safetensors")
             try:
                 self._tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-                # subtle: without bf16 matrix instructions (AVX-512 only, as here) fp32 runs a prompt
-                # about 4x faster than bf16 or int4 kernels, while one token at a time int4 weights are
-                # ~4x faster to read. So the prompt runs in fp32 and the reply in the decoder.
-                model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32, local_files_only=True)
+                # subtle: a prompt is bound by arithmetic and runs in prefill_mode(), while one token at
+                # a time is bound by reading the weights, ~4x faster from int4. So two copies: the
+                # prompt runs in ``model`` and the reply in the decoder.
+                dtype = torch.bfloat16 if prefill_mode(self._settings) == "bf16" else torch.float32
+                model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
                 decoder = _load_decoder(folder, self._settings.decode, model, source)
             except (OSError, ValueError) as err:
                 raise ModelUnavailable(
@@ -144,8 +172,9 @@ class TransformersGenerator:
             if source:
                 from assistant.kvstore import KVStore
 
-                self._store = KVStore(folder.parent / "prefix-kv", f"{source}:{torch.__version__}")
-            log.info("loaded %s in %.1f s", self.spec.title, time.perf_counter() - start)
+                # the saved caches are those of this prefill dtype: another dtype gives other bits
+                self._store = KVStore(folder.parent / "prefix-kv", f"{source}:{torch.__version__}:{dtype}")
+            log.info("loaded %s in %.1f s (prompt in %s)", self.spec.title, time.perf_counter() - start, dtype)
 
     def _end_ids(self) -> list[int]:
         tok = self._tokenizer
@@ -184,7 +213,7 @@ class TransformersGenerator:
         del self._recent[:-RECENT_PROMPTS]
 
     def _kv(self, ids):
-        """The fp32 KV cache of all of ``ids``, computed from the longest start already known."""
+        """The KV cache of all of ``ids`` (prefill dtype), computed from the longest start already known."""
         import torch
         from transformers import DynamicCache
 
@@ -200,7 +229,7 @@ class TransformersGenerator:
         return cache
 
     def prefill(self, input_ids, room: int = 0):
-        """The KV cache of all prompt tokens but the last, run in fp32 and handed over to the decoder.
+        """The KV cache of all prompt tokens but the last, run in the prefill dtype and handed to the decoder.
 
         The decoding loop (``greedy.decode``) then runs the last prompt token to get the first reply
         token. The cache comes in the decoder's dtype, with room for ``room`` more tokens (see ``kvbuffer``).
@@ -226,7 +255,7 @@ class TransformersGenerator:
 
         ``messages`` are a prompt's first messages with ``PREFIX_END`` where the shared part stops
         (after the system prompt; after a slide). A prefix is read from the saved copy beside the
-        model when there is one, else run once in fp32 (one model run at a time, so a student's
+        model when there is one, else run once (one model run at a time, so a student's
         question waits for at most one prefix) and saved.
         """
         self.load()

@@ -125,7 +125,8 @@ def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: i
     lines.append(
         f"{first['n']} questions ({first['n_answerable']} answerable, {first['n_unanswerable']} unanswerable); "
         f"model `{first.get('model', '')}` on the `{first.get('engine', 'transformers')}` engine"
-        + (f" ({first['decode']} decode)" if first.get("decode") else "")
+        + (f" ({first['prefill']} prompt, {first['decode']} decode)" if first.get("prefill") else "")
+        + (f" ({first['decode']} decode)" if first.get("decode") and not first.get("prefill") else "")
         + (f", {first['context_k']} slides in each prompt" if first.get("context_k") else "")
         + (f" (after the first, up to {first['context_words']} words of each)" if first.get("context_words") else "")
         + ". "

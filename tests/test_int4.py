@@ -191,9 +191,10 @@ def test_a_shared_prompt_start_is_reused_and_gives_the_same_cache(settings):
     assert shared >= 30  # the chat header and the whole slide
     reused, computed = reuse.prefill(ids), fresh.prefill(ids)
     assert reused.get_seq_length() == computed.get_seq_length() == ids.shape[-1] - 1
+    # Close, not equal: a start computed alone rounds differently from the whole prompt (bf16 prompts most).
     for a, b in zip(reused.layers, computed.layers, strict=True):
-        assert torch.allclose(a.keys.float(), b.keys.float(), atol=0.05, rtol=0.02)
-        assert torch.allclose(a.values.float(), b.values.float(), atol=0.05, rtol=0.02)
+        for x, y in ((a.keys.float(), b.keys.float()), (a.values.float(), b.values.float())):
+            assert ((x - y).norm() / y.norm()).item() < 0.03
 
 
 def test_the_shortlist_head_picks_the_word_the_int8_head_picks():

@@ -124,6 +124,7 @@ def test_a_cached_slide_prefix_serves_the_prompts_that_start_with_it(settings, s
     fresh = TransformersGenerator(replace(fast, cache_prefix=False))
     reused, computed = second.prefill(ids), fresh.prefill(ids)
     assert reused.get_seq_length() == computed.get_seq_length() == ids.shape[-1] - 1
+    # Close, not equal: a start computed alone rounds differently from the whole prompt (bf16 prompts most).
     for a, b in zip(reused.layers, computed.layers, strict=True):
-        assert torch.allclose(a.keys.float(), b.keys.float(), atol=0.05, rtol=0.02)
-        assert torch.allclose(a.values.float(), b.values.float(), atol=0.05, rtol=0.02)
+        for x, y in ((a.keys.float(), b.keys.float()), (a.values.float(), b.values.float())):
+            assert ((x - y).norm() / y.norm()).item() < 0.03

@@ -1,0 +1,85 @@
+"""The prompt's weights: chosen in one place by what the CPU multiplies fast, and the same answers either way."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from assistant import generate
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.generate import prefill_mode
+
+
+@pytest.mark.parametrize("has_bf16, expected", [(True, "bf16"), (False, "fp32")])
+def test_auto_runs_prompts_in_bf16_only_where_the_cpu_multiplies_bf16(monkeypatch, has_bf16, expected):
+    monkeypatch.setattr(generate, "has_bf16_matmul", lambda: has_bf16)
+    assert prefill_mode(Settings(prefill="auto")) == expected
+
+
+def test_an_explicit_prefill_mode_wins_over_the_cpu(monkeypatch):
+    monkeypatch.setattr(generate, "has_bf16_matmul", lambda: True)
+    assert prefill_mode(Settings(prefill="fp32")) == "fp32"
+    monkeypatch.setattr(generate, "has_bf16_matmul", lambda: False)
+    assert prefill_mode(Settings(prefill="bf16")) == "bf16"
+
+
+def test_fp32_decoding_keeps_one_fp32_copy_for_the_prompt_too(monkeypatch):
+    monkeypatch.setattr(generate, "has_bf16_matmul", lambda: True)
+    assert prefill_mode(Settings(prefill="bf16", decode="fp32")) == "fp32"
+
+
+def test_an_unknown_prefill_mode_is_a_clear_error():
+    with pytest.raises(AssistantError, match="unknown prefill mode 'fp8'"):
+        prefill_mode(Settings(prefill="fp8"))
+
+
+def test_the_environment_sets_the_prefill_mode(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_PREFILL", "fp32")
+    assert Settings.from_env().prefill == "fp32"
+
+
+def test_the_cpu_probe_answers_a_bool():
+    pytest.importorskip("torch")
+    assert isinstance(generate.has_bf16_matmul(), bool)
+
+
+@pytest.fixture(scope="module")
+def prompts_kv(request):
+    """The 0.5B's KV cache of one real prompt, run with fp32 and with bf16 prompt weights."""
+    torch = pytest.importorskip("torch")
+    settings = request.getfixturevalue("settings")
+    slide = "[1] Midterm 2 logistics\nMidterm 2 is on Tuesday, 5:10-6:30pm, in Dwinelle 155. One cheat sheet."
+    messages = [
+        {"role": "system", "content": "Answer from the numbered slides only, in one sentence."},
+        {"role": "user", "content": f"{slide}\n\nQuestion: Where is midterm 2?"},
+    ]
+    out = {}
+    for mode in ("fp32", "bf16"):
+        gen = generate.TransformersGenerator(replace(settings, model="qwen2.5-coder-0.5b", prefill=mode))
+        ids = gen.prompt_ids(messages)["input_ids"]
+        out[mode] = (gen, gen.prefill(ids), "".join(gen.stream(messages, 30)))
+    return torch, out
+
+
+def test_each_prefill_mode_loads_the_prompt_weights_it_names(prompts_kv):
+    torch, out = prompts_kv
+    assert out["fp32"][0]._model.dtype == torch.float32
+    assert out["bf16"][0]._model.dtype == torch.bfloat16
+
+
+def test_bf16_prompt_weights_give_the_keys_and_values_of_fp32_ones(prompts_kv):
+    """Close, not equal: bf16 rounds the weights and the products' inputs, and accumulates in fp32."""
+    torch, out = prompts_kv
+    fp32, bf16 = out["fp32"][1], out["bf16"][1]
+    assert fp32.get_seq_length() == bf16.get_seq_length() > 30
+    for a, b in zip(fp32.layers, bf16.layers, strict=True):
+        for x, y in ((a.keys.float(), b.keys.float()), (a.values.float(), b.values.float())):
+            assert ((x - y).norm() / x.norm()).item() < 0.05
+
+
+def test_the_real_model_answers_from_the_slide_with_either_prompt_weights(prompts_kv):
+    _, out = prompts_kv
+    for mode in ("fp32", "bf16"):
+        assert "Dwinelle" in out[mode][2], mode
