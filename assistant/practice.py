@@ -336,8 +336,10 @@ def attempt_item(
     else:
         reply = complete(gen, distractor_messages(repair, chunk), DISTRACTOR_TOKENS)
         wrong = parse_wrong_options(reply)
+        # The new wrong options come first; the draft's own fill in where fewer than three new ones qualify.
+        kept = [option for option in repair.options if option != repair.answer]
         data = None if wrong is None else with_wrong_options(
-            repair.question, repair.answer, wrong, repair.explanation, chunk)
+            repair.question, repair.answer, [*wrong, *kept], repair.explanation, chunk)
     if data is None:
         log.info("rejected (unparseable): %r", reply[:200])
         return None, "unparseable", None

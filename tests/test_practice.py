@@ -695,7 +695,7 @@ def test_wrong_options_are_replaced_once_keeping_question_and_key():
                                                           "Early stopping"], "answer_index": 0,
                         "explanation": explanation}, "mcq", chunk(0, "", "", ""))
     gan_copies = _mcq_reply("Why are GANs hard to evaluate?", ["They are not density models", "They are slow",
-                                                                "Not density models", "Labels"],
+                                                                "Not density models", "Density models they are not"],
                             0, "GANs are not density models, so there is no way to obtain probability estimates.")
     still_bad = json.dumps({"wrong": ["They are not density models", "They are slow", "They overfit"]})
     replies = [near_copies, new_wrong, "ABCD"[repaired.key_index],  # slide 31: repaired, then accepted
@@ -713,6 +713,29 @@ def test_wrong_options_are_replaced_once_keeping_question_and_key():
     assert "Correct answer: They are not density models" in repair_prompts[1]
     assert "Reply with JSON only, on one line" in gen.prompts[5]  # no second repair of the same draft
     assert all(p.startswith("Course slides:\n\n[1] ") for p in gen.prompts)  # one shared opening, then the task
+
+
+def test_a_repair_keeps_the_drafts_good_wrong_options_where_too_few_new_ones_qualify():
+    """Two usable new wrong options and one usable old one make a full set, without another call."""
+    from assistant.practice import generate_set
+
+    question = "What is the best known way to make models robust to lp attacks?"
+    explanation = "Adversarial training is the best way we know of to robustify models to lp attacks."
+    draft = _mcq_reply(question, ["Adversarial training", "Adversarial training of models", "Dropout",
+                                  "Weight decay"], 0, explanation)
+    two_new = json.dumps({"wrong": ["Early stopping", "Adversarially trained models", "Label smoothing"]})
+    letters = {}  # the self-check's answer naming the key, for either old option the repair may keep
+    for old in ("Dropout", "Weight decay"):
+        options = ["Adversarial training", "Early stopping", "Label smoothing", old]
+        data = {"question": question, "options": options, "answer_index": 0, "explanation": explanation}
+        letters[old] = "ABCD"[to_item(data, "mcq", chunk(0, "", "", "")).key_index]
+    assert len(set(letters.values())) == 1  # so one scripted reply serves both
+    assistant, _ = fake_assistant([draft, two_new, letters["Dropout"]])
+    result = generate_set(assistant, section="Robustness", n=1, max_attempts_per_item=1)
+    (item,) = result.items
+    new, old = {"Early stopping", "Label smoothing"}, set(item.options) - {"Adversarial training"}
+    assert new < old and old - new <= {"Dropout", "Weight decay"}  # the near-copy of the key is not kept
+    assert result.repaired == 1 and result.rejections == Counter(duplicate_options=1)
 
 
 def test_only_faults_of_the_wrong_options_are_repaired():
