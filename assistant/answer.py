@@ -229,9 +229,10 @@ class Assistant:
 
         Every first-turn prompt starts with the system prompt and its best slide, so the engine keeps
         the KV cache of that start for every slide (saved beside the model: a restart reads them in
-        2-4 s; the first start runs the deck once, ~2.6 s a slide for the 1.5B). ``slides``:
-        "now" (the evaluation and the benchmark, so they time what a student gets), "background"
-        (the UI: it opens at once, and a question waits for at most one slide) or "off".
+        1-4 s; the first start runs the deck once: 28 s for the 1.5B with bf16 prompts, ~2 min in
+        fp32). ``slides``: "now" (the evaluation and the benchmark, so they time what a student
+        gets), "background" (the UI: it opens at once, and a question waits for at most one slide)
+        or "off".
         """
         self.retriever.search("warm up", 1)
         gen = self.generator(model)
