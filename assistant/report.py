@@ -122,11 +122,12 @@ def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: i
     names = list(runs)
     lines: list[str] = []
     first = runs[names[0]][0]
+    weights = ", ".join(f"{first[key]} {label}" for key, label in (("prefill", "prompt"), ("decode", "decode"))
+                        if first.get(key))
     lines.append(
         f"{first['n']} questions ({first['n_answerable']} answerable, {first['n_unanswerable']} unanswerable); "
         f"model `{first.get('model', '')}` on the `{first.get('engine', 'transformers')}` engine"
-        + (f" ({first['prefill']} prompt, {first['decode']} decode)" if first.get("prefill") else "")
-        + (f" ({first['decode']} decode)" if first.get("decode") and not first.get("prefill") else "")
+        + (f" ({weights})" if weights else "")
         + (f", {first['context_k']} slides in each prompt" if first.get("context_k") else "")
         + (f" (after the first, up to {first['context_words']} words of each)" if first.get("context_words") else "")
         + ". "
