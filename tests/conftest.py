@@ -20,6 +20,18 @@ DECK = ROOT / "corpus" / "cs182-lecture24-midterm2-review.md"
 set_offline()
 
 
+def kv_error(cache, reference) -> float:
+    """The largest relative error (norm of the difference over the reference's norm) of any layer's keys or values.
+
+    Two KV caches of one prompt computed differently (a reused start, bf16 weights) are close, not equal.
+    """
+    return max(
+        ((mine.float() - theirs.float()).norm() / theirs.float().norm()).item()
+        for a, b in zip(cache.layers, reference.layers, strict=True)
+        for mine, theirs in ((a.keys, b.keys), (a.values, b.values))
+    )
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings.from_env(corpus_dir=ROOT / "corpus", index_dir=ROOT / "index", cache_dir=ROOT / ".cache" / "models")
