@@ -45,10 +45,16 @@ from assistant.generate import PREFIX_END
 from assistant.grading import answer_text, cite, front_text, run_terminal_quiz  # noqa: F401 - re-exported
 from assistant.practice_checks import (
     QTYPES,
+    Embed,
+    check_duplicate_question,
+    check_is_question,
     check_item,
+    check_key_in_question,
     check_mcq_shape,
     check_self_check,
     check_self_contained,
+    check_slide_question,
+    check_supported,
     is_last_option,
     json_complete,
     parse_reply,
@@ -143,9 +149,15 @@ def resolve_section(name: str, chunks: Sequence[Chunk]) -> str:
 
 
 def usable(chunk: Chunk) -> bool:
-    """Enough prose to ask about: lines of 4+ words, not table rows, so figure labels and tables do not count."""
+    """Enough statements to ask about: lines of 4+ words that are not table rows, study advice or questions.
+
+    Figure labels and tables do not count, nor do review slides that only list what to study
+    ("Understand the meta-learning problem setup") or questions they leave open: a key written for
+    those would come from the model, not from the slide.
+    """
     prose = "\n".join(ln for ln in chunk.text.splitlines() if ln.count("\t") < 3 and not ln.lstrip().startswith("|"))
-    lines = [ln for ln in plain_text(prose).splitlines() if len(ln.split()) >= 4]
+    statements = [statement(ln) for ln in plain_text(prose).splitlines()]
+    lines = [s for s in statements if len(s.split()) >= 4 and not _STUDY_ADVICE.match(s)]
     return len(" ".join(" ".join(lines).split())) >= MIN_SLIDE_CHARS
 
 
@@ -207,7 +219,13 @@ def slide_text(chunk: Chunk) -> str:
 # advice is not the fact, and a model handed it as a focus copies it as the "question".
 _STUDY_ADVICE = re.compile(
     r"^(?:(?:be sure to |make sure (?:that )?you )?(?:understand|know|review|read through|be familiar with|"
-    r"remember)(?:,? at a high level,?)?\s+(?:all of |both )?)", re.IGNORECASE)
+    r"remember|compare and contrast)(?:,? at a high level,?)?:?\s+(?:all of |both )?)", re.IGNORECASE)
+
+
+def statement(line: str) -> str:
+    """What a line states after any question it poses: "What about sequence output? Just have an output at
+    every layer" states "Just have an output at every layer"; a line that only asks states nothing."""
+    return line.rsplit("?", 1)[-1].strip(" ()-•\t")
 
 
 def bullet_lines(chunk: Chunk) -> list[str]:
@@ -217,9 +235,9 @@ def bullet_lines(chunk: Chunk) -> list[str]:
 
 def focus_lines(chunk: Chunk) -> list[str]:
     """The slide's substantive bullet lines; successive questions on one slide each focus on another."""
-    lines = [_STUDY_ADVICE.sub("", ln) for ln in bullet_lines(chunk)]
-    # rhetorical questions ("What if we knew ...?") and pointers ("all of the above") are not facts to ask about
-    return [ln for ln in lines if len(ln) >= 30 and "above" not in ln.lower() and not ln.endswith("?")]
+    lines = [_STUDY_ADVICE.sub("", statement(ln)) for ln in bullet_lines(chunk)]
+    # questions the slide poses ("What if we knew ...?") and pointers ("all of the above") are not facts to ask about
+    return [ln for ln in lines if len(ln) >= 30 and "above" not in ln.lower()]
 
 
 def build_messages(
@@ -254,7 +272,9 @@ def self_check_messages(item: PracticeItem, chunk: Chunk) -> list[Message]:
 
 def distractor_messages(item: PracticeItem, chunk: Chunk) -> list[Message]:
     """Ask for new wrong options to a drafted question whose key is kept (five, to keep three good ones)."""
-    return _slide_messages("practice_distractors", chunk, question=item.question, key=item.answer)
+    # The length is spelled out: told "short", the model answered a sentence-long key with one-word options.
+    length = str(len(item.answer.split()))
+    return _slide_messages("practice_distractors", chunk, question=item.question, key=item.answer, length=length)
 
 
 def complete(gen: Generator, messages: list[Message], max_new_tokens: int, stop_at_json: bool = True) -> str:
@@ -284,7 +304,9 @@ def to_item(data: dict, qtype: str, chunk: Chunk) -> PracticeItem:
     return PracticeItem(data["question"], "short", [], data["answer"], data["explanation"], source)
 
 
-def with_wrong_options(question: str, key: str, wrong: Sequence[str], explanation: str, chunk: Chunk) -> dict:
+def with_wrong_options(
+    question: str, key: str, wrong: Sequence[str], explanation: str, chunk: Chunk, embed: Embed | None = None
+) -> dict:
     """An MCQ as parsed data from its key and a list of wrong answers: three of them, the best available.
 
     The model is asked for more wrong answers than needed, so that the first three that differ from
@@ -292,7 +314,7 @@ def with_wrong_options(question: str, key: str, wrong: Sequence[str], explanatio
     the rest are filled from the others in order, so the checks still name the fault (a near-copy,
     a slide fact); with fewer than three in all the item fails ``check_mcq_shape``.
     """
-    chosen = pick_distractors(key, wrong, slide_text(chunk))
+    chosen = pick_distractors(key, wrong, slide_text(chunk), embed=embed)
     chosen += [w for w in wrong if w not in chosen][: 3 - len(chosen)]
     return {"question": question, "options": [key, *chosen], "answer_index": 0, "explanation": explanation}
 
@@ -307,14 +329,22 @@ def quote_slide(chunk: Chunk, question: str, key: str, limit: int = 300) -> str:
     return f'The slides: "{best}"'
 
 
-def wrong_options_at_fault(item: PracticeItem, reason: str | None) -> bool:
-    """Whether ``reason`` rejected ``item`` for its wrong options alone, so new ones could save it."""
-    if item.type != "mcq":
+def wrong_options_at_fault(
+    item: PracticeItem, reason: str | None, slide: str = "", previous: Sequence[str] = (), embed: Embed | None = None
+) -> bool:
+    """Whether ``reason`` rejected ``item`` for its wrong options alone, so new ones could save it.
+
+    The question and key must pass every other check (given ``slide``, the questions asked before
+    and ``embed``), or the call for new wrong options is spent on an item that fails anyway.
+    """
+    if item.type != "mcq" or reason not in (*REPAIRABLE, "not_self_contained"):
         return False
-    if reason in REPAIRABLE:
-        return True
     bare = PracticeItem(item.question, item.type, [item.answer], item.answer, item.explanation, item.source)
-    return reason == "not_self_contained" and check_self_contained(bare) is None  # e.g. "all of the above"
+    return not (
+        check_is_question(bare) or check_key_in_question(bare) or check_self_contained(bare)  # e.g. "all of the above"
+        or (slide and (check_slide_question(bare, slide) or check_supported(bare, slide, embed)))
+        or check_duplicate_question(bare, previous, embed)
+    )
 
 
 def attempt_item(
@@ -327,26 +357,27 @@ def attempt_item(
     options instead of a whole item: the question and key stay, and the result is checked anew.
     ``draft`` is the item as written (None when the reply did not parse), for the next prompt and repair.
     """
+    embed = assistant.embedder.embed
     if repair is None:
         reply = complete(gen, messages, MAX_NEW_TOKENS)
         data = parse_reply(reply, qtype)
         if data is not None and "wrong" in data:
             explanation = data["explanation"] or quote_slide(chunk, data["question"], data["answer"])
-            data = with_wrong_options(data["question"], data["answer"], data["wrong"], explanation, chunk)
+            data = with_wrong_options(data["question"], data["answer"], data["wrong"], explanation, chunk, embed)
     else:
         reply = complete(gen, distractor_messages(repair, chunk), DISTRACTOR_TOKENS)
         wrong = parse_wrong_options(reply)
         # The new wrong options come first; the draft's own fill in where fewer than three new ones qualify.
         kept = [option for option in repair.options if option != repair.answer]
         data = None if wrong is None else with_wrong_options(
-            repair.question, repair.answer, [*wrong, *kept], repair.explanation, chunk)
+            repair.question, repair.answer, [*wrong, *kept], repair.explanation, chunk, embed)
     if data is None:
         log.info("rejected (unparseable): %r", reply[:200])
         return None, "unparseable", None
     if qtype == "mcq" and (reason := check_mcq_shape(data)):
         return None, reason, None
     item = to_item(data, qtype, chunk)
-    reason = check_item(item, slide_text(chunk), previous, assistant.embedder.embed)
+    reason = check_item(item, slide_text(chunk), previous, embed)
     if reason is None and self_check and qtype in ("mcq", "tf"):
         reply = complete(gen, self_check_messages(item, chunk), SELF_CHECK_TOKENS, stop_at_json=False)
         reason = check_self_check(reply, item.key_index or 0, len(item.options))
@@ -427,7 +458,8 @@ def generate_set(
                 break
             result.rejections[reason] += 1
             # Only the wrong options failed: keep the question and key, ask once for new wrong options.
-            repair = draft if repair is None and draft is not None and wrong_options_at_fault(draft, reason) else None
+            repair = draft if repair is None and draft is not None and wrong_options_at_fault(
+                draft, reason, slide_text(chunk), previous, assistant.embedder.embed) else None
         slot += 1
     _finish(result, progress, scope, material)
     return result

@@ -28,7 +28,7 @@ Embed = Callable[[list[str]], np.ndarray]  # normalised vectors, one row per tex
 
 REASONS = (
     "unparseable", "mcq_shape", "duplicate_options", "distractor_on_slide", "not_self_contained", "unsupported_key",
-    "duplicate_question", "self_check_failed", "not_a_question", "key_stands_out", "key_in_question",
+    "duplicate_question", "self_check_failed", "not_a_question", "key_stands_out", "key_in_question", "slide_question",
 )
 QTYPES = ("mcq", "tf", "short")
 
@@ -58,6 +58,10 @@ _NOT_SELF_CONTAINED = re.compile(
     r"|\bthe (given|provided) text\b",
     re.IGNORECASE,
 )
+# "these models" with no models named before it points at something the student is not shown ("of these" is
+# the options)
+_DEMONSTRATIVE = re.compile(r"(?<!\bof )\b(?:these|those)\s+([a-z][\w-]*)", re.IGNORECASE)
+_SLIDE_QUESTION = re.compile(r"[^?.!\n]*\?")
 # Options that point at other options break when options are shuffled, and are not answers on their own.
 _OPTION_REFERENCE = re.compile(
     r"\b(all|none|both|neither) of (the )?(above|these|those|options)\b|\bboth [a-d] and [a-d]\b", re.IGNORECASE
@@ -391,17 +395,27 @@ def states_slide_fact(option: str, slide_words: list[str]) -> bool:
     return not (slide_negated and not _NEGATIONS & set(words))
 
 
-def pick_distractors(key: str, candidates: Sequence[str], slide_text: str, k: int = 3) -> list[str]:
-    """The first ``k`` candidates that are neither the key nor each other in other words, nor a slide fact."""
+def pick_distractors(
+    key: str, candidates: Sequence[str], slide_text: str, k: int = 3, embed: Embed | None = None
+) -> list[str]:
+    """The first ``k`` candidates that are neither the key nor each other in other words, nor a slide fact.
+
+    With ``embed``, "in other words" also means as close in meaning as ``check_duplicate_options``
+    rejects, so that a pick the check would reject leaves room for the next candidate instead.
+    """
     slide = _words(slide_text)
-    chosen: list[str] = []
-    for option in candidates:
+    texts = [key, *dict.fromkeys(c for c in candidates if c)]
+    vectors = embed(texts) if embed is not None and len(texts) > 1 else None
+    chosen: list[int] = []
+    for i in range(1, len(texts)):
         if len(chosen) == k:
             break
-        clash = any(_near_duplicate(option, other) for other in (key, *chosen))
-        if option and not clash and not states_slide_fact(option, slide):
-            chosen.append(option)
-    return chosen
+        others = [0, *chosen]
+        clash = any(_near_duplicate(texts[i], texts[j]) for j in others) or (
+            vectors is not None and any(float(vectors[i] @ vectors[j]) >= OPTION_COSINE for j in others))
+        if not clash and not states_slide_fact(texts[i], slide):
+            chosen.append(i)
+    return [texts[i] for i in chosen]
 
 
 def check_is_question(item: PracticeItem) -> str | None:
@@ -419,14 +433,34 @@ def check_key_in_question(item: PracticeItem) -> str | None:
     return "key_in_question" if key and not _unmatched(key, set(_words(item.question))) else None
 
 
+def _dangling(question: str) -> bool:
+    """Whether "these"/"those" + a noun refers to nothing named earlier in ``question`` ("... parts of the
+    input and predicting these parts" refers; "What is similar about these models?" does not)."""
+    for match in _DEMONSTRATIVE.finditer(question):
+        noun = set(_words(match.group(1)))
+        if noun and _unmatched(noun, set(_words(question[: match.start()]))):
+            return True
+    return False
+
+
 def check_self_contained(item: PracticeItem) -> str | None:
     """The student sees the question, never the slide: "according to the slide" cannot be answered."""
-    if _NOT_SELF_CONTAINED.search(item.question):
+    if _NOT_SELF_CONTAINED.search(item.question) or _dangling(item.question):
         return "not_self_contained"
     for option in item.options:
         points_elsewhere = _OPTION_REFERENCE.search(option) and not (is_last_option(option) and option != item.answer)
         if _NOT_SELF_CONTAINED.search(option) or points_elsewhere:
             return "not_self_contained"
+    return None
+
+
+def check_slide_question(item: PracticeItem, slide_text: str) -> str | None:
+    """A question the slide itself asks is a study prompt, not a fact: review slides list questions they
+    leave open ("How do these models typically solve new tasks?") or answer in a fragment ("What about
+    sequence output? Just have an output at every layer"), and a key written for either is a guess."""
+    for asked in _SLIDE_QUESTION.findall(slide_text):
+        if normalize(asked) == normalize(item.question) or jaccard(asked, item.question) >= QUESTION_JACCARD:
+            return "slide_question"
     return None
 
 
@@ -506,6 +540,7 @@ def check_item(
         check_is_question(item)
         or check_key_in_question(item)
         or check_self_contained(item)
+        or check_slide_question(item, slide_text)
         or check_duplicate_options(item, embed)
         or check_key_stands_out(item)
         or check_distractors(item, slide_text)

@@ -29,6 +29,7 @@ from assistant.practice import (
     run_terminal_quiz,
     sections,
     spread,
+    statement,
     to_item,
     usable,
 )
@@ -44,6 +45,7 @@ from assistant.practice_checks import (
     check_mcq_shape,
     check_self_check,
     check_self_contained,
+    check_slide_question,
     check_supported,
     extract_json,
     json_complete,
@@ -306,6 +308,8 @@ def test_a_statement_is_not_a_question():
         "Based on the passage, what reduces clean accuracy?",
         "What is shown above?",
         "In the figure, which curve is the training loss?",
+        "What is similar about these models?",  # a real 1.5B output: which models?
+        "Why do those approaches fail?",
     ],
 )
 def test_questions_that_point_at_the_slide_are_rejected(question):
@@ -338,8 +342,30 @@ def test_none_of_the_above_is_allowed_as_a_wrong_option_and_kept_last():
 
 def test_self_contained_question_passes():
     assert check_self_contained(GOOD_MCQ) is None
+    for question in ["What is the purpose of masking out parts of the input and predicting these parts?",
+                     "Which of these models has the most parameters?", "Which of these is a generative model?"]:
+        assert check_self_contained(mcq(question, GOOD_MCQ.options, GOOD_MCQ.answer, "E.")) is None, question
     assert check_self_contained(mcq("What fraction of the image patches does MAE mask?", ["75%", "15%", "50%", "25%"],
                                     "75%", "E.")) is None
+
+
+SEQ_SLIDE = ("Sequential outputs\nThis is what our RNN will look like for \u201csequence input, single output\u201d\n"
+             "What about sequence output? Just have an output at every layer\n"
+             "How do these models typically solve new tasks?")
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("What about sequence output?", "slide_question"),  # a real 1.5B item that got a wrong key
+        ("How do these models typically solve new tasks?", "slide_question"),
+        ("How do large models typically solve new tasks?", "slide_question"),  # reworded a little
+        ("How does chain-of-thought prompting solve new tasks?", None),  # a question of its own
+        ("What does an RNN output for sequence output?", None),
+    ],
+)
+def test_a_question_the_slide_asks_is_rejected(question, reason):
+    assert check_slide_question(mcq(question, GOOD_MCQ.options, GOOD_MCQ.answer, "E."), SEQ_SLIDE) == reason
 
 
 # --- support ---------------------------------------------------------------------------------------------------
@@ -408,7 +434,7 @@ def test_good_item_passes_every_check():
 def test_reasons_are_the_documented_ones():
     assert set(REASONS) == {"unparseable", "mcq_shape", "duplicate_options", "distractor_on_slide",
                             "not_self_contained", "unsupported_key", "duplicate_question", "self_check_failed",
-                            "not_a_question", "key_stands_out", "key_in_question"}
+                            "not_a_question", "key_stands_out", "key_in_question", "slide_question"}
 
 
 # --- with the embedder ---------------------------------------------------------------------------------------------
@@ -502,6 +528,16 @@ def test_short_slides_are_not_usable_and_spread_is_even():
     assert not usable(CHUNKS[4])  # 150 characters, but figure labels, not sentences
     table = "Dataset\tiWildCam\tCamelyon17\tRxRx1\nDomain (d)\tcamera\thospital\tbatch of cells in the lab\n" * 3
     assert not usable(chunk(6, "S", "WILDS", table))
+    advice = ("- Understand the motivations behind meta-learning and few-shot learning\n"
+              "- Understand the meta-learning problem setup and assumptions\n"
+              "- Read through the case study for student feedback generation and understand the high level details\n"
+              "- What did we learn from these different models? (maybe not much, from some)\n"
+              "- Compare and contrast: few-shot prompting, chain-of-thought prompting, and fine tuning")
+    assert not usable(chunk(7, "S", "Meta-learning guest lecture", advice))  # what to study, not what is so
+    answered = "- What about sequence output? Have an output at every layer, and feed each one to the next time step"
+    assert not usable(chunk(8, "S", "Sequential outputs", answered))  # 70 characters of statement
+    assert usable(chunk(8, "S", "Sequential outputs", f"{answered}\n- This is our RNN for sequence input, one output"))
+    assert statement(answered) == "Have an output at every layer, and feed each one to the next time step"
     slides = [chunk(i, "S", f"T{i}", "w" * 100) for i in range(10)]
     picked = spread(slides, 5)
     assert [c.slide for c in picked[:5]] == [0, 2, 4, 6, 8]
@@ -750,6 +786,13 @@ def test_only_faults_of_the_wrong_options_are_repaired():
     assert not wrong_options_at_fault(pointer_key, "not_self_contained")
     assert not wrong_options_at_fault(vague, "not_self_contained")
     assert not any(wrong_options_at_fault(good, r) for r in ("unsupported_key", "self_check_failed", "unparseable"))
+    # a question that fails anyway is not worth a call for new wrong options
+    slide = "Adversarial training improves robustness to lp attacks, at some cost in clean accuracy."
+    quoted = mcq(good.question, good.options, "Robustness", "It improves robustness to lp attacks.")
+    assert wrong_options_at_fault(quoted, "duplicate_options", slide, ["What is GAN?"], bag_of_words)
+    assert not wrong_options_at_fault(quoted, "duplicate_options", slide, [good.question], bag_of_words)
+    off_slide = mcq(good.question, ["Speed", "Robustness", "Memory", "Size"], "Speed", "It improves speed.")
+    assert not wrong_options_at_fault(off_slide, "duplicate_options", slide, [], bag_of_words)
 
 
 def test_wrong_options_cut_off_by_the_token_limit_keep_the_complete_ones():
