@@ -482,10 +482,18 @@ def _cache_opening(gen: Generator, chunk: Chunk) -> None:
 def _prompt_for(
     qtype: str, chunk: Chunk, asked: dict[str, list[str]], seen: Sequence[str], visits: Counter, truth: bool
 ) -> list[Message]:
-    """The prompt for the next attempt on ``chunk``: the next focus line, and the questions to avoid."""
+    """The prompt for the next attempt on ``chunk``: the next focus line, or the questions to avoid.
+
+    Earlier questions are named only once every focus line of the slide has had its turn: named,
+    they are what the 1.5B writes again (five focus lines of one slide, each prompt also naming the
+    first question, gave that same question five times; without it, five different ones).
+    """
     lines = focus_lines(chunk)
-    focus = lines[visits[chunk.slide_id] % len(lines)] if len(lines) > 1 else ""
+    visit = visits[chunk.slide_id]
     visits[chunk.slide_id] += 1
+    focus = lines[visit % len(lines)] if len(lines) > 1 else ""
+    if visit < len(lines) and focus:
+        return build_messages(qtype, chunk, (), focus, truth)
     avoid = asked.get(chunk.slide_id, []) + [q for q in seen if lexical_support(q, slide_text(chunk)) >= 0.5]
     return build_messages(qtype, chunk, avoid, focus, truth)
 

@@ -774,6 +774,18 @@ def test_a_repair_keeps_the_drafts_good_wrong_options_where_too_few_new_ones_qua
     assert result.repaired == 1 and result.rejections == Counter(duplicate_options=1)
 
 
+def test_retry_prompts_name_earlier_questions_only_after_every_focus_line():
+    from assistant.practice import _prompt_for, focus_lines
+
+    c = chunk(31, "S", "Adversarial training (AT)", AT_SLIDE)
+    lines = focus_lines(c)
+    asked, visits = {c.slide_id: ["What is adversarial training?"]}, Counter()
+    prompts = [_prompt_for("mcq", c, asked, [], visits, True)[1]["content"] for _ in range(len(lines) + 1)]
+    for line, prompt in zip(lines, prompts):
+        assert line in prompt and "What is adversarial training?" not in prompt
+    assert "Ask about a different fact than" in prompts[-1] and "What is adversarial training?" in prompts[-1]
+
+
 def test_only_faults_of_the_wrong_options_are_repaired():
     from assistant.practice import wrong_options_at_fault
 
