@@ -60,6 +60,7 @@ from assistant.practice_checks import (
     parse_reply,
     parse_wrong_options,
     pick_distractors,
+    reword_slide_reference,
 )
 from assistant.storage import atomic_write_text
 from assistant.support import lexical_support
@@ -374,6 +375,7 @@ def attempt_item(
     if data is None:
         log.info("rejected (unparseable): %r", reply[:200])
         return None, "unparseable", None
+    data["question"] = reword_slide_reference(data["question"])
     if qtype == "mcq" and (reason := check_mcq_shape(data)):
         return None, reason, None
     item = to_item(data, qtype, chunk)

@@ -340,6 +340,16 @@ def test_none_of_the_above_is_allowed_as_a_wrong_option_and_kept_last():
         assert check_self_contained(item) is None
 
 
+def test_a_question_about_what_the_slide_states_is_reworded_to_stand_alone():
+    from assistant.practice_checks import reword_slide_reference
+
+    reworded = reword_slide_reference("What does the slide state about transferability of attacks?")
+    assert reworded == "Which statement about transferability of attacks is true?"
+    assert check_self_contained(mcq(reworded, GOOD_MCQ.options, GOOD_MCQ.answer, "E.")) is None
+    for question in ["What is the main point of the slide?", "What is adversarial training?"]:
+        assert reword_slide_reference(question) == question
+
+
 def test_self_contained_question_passes():
     assert check_self_contained(GOOD_MCQ) is None
     for question in ["What is the purpose of masking out parts of the input and predicting these parts?",
