@@ -55,7 +55,7 @@ _NUMBER = re.compile(r"\d+(?:[.:]\d+)?%?")
 _NOT_SELF_CONTAINED = re.compile(
     r"\b(the|this|that|these) slides?\b|\b(the|this) (passage|excerpt|figure)\b|\bthe (text|passage) above\b"
     r"|\b(shown|mentioned|described|given|stated) above\b|\baccording to the (above|text|slide|passage)\b"
-    r"|\bthe (given|provided) text\b",
+    r"|\bthe (given|provided)\b",  # "in the given problem setup": given where?
     re.IGNORECASE,
 )
 # "these models" with no models named before it points at something the student is not shown ("of these" is
