@@ -400,7 +400,7 @@ def _scope(section: str | None, topic: str | None, slide_ids: Sequence[str] | No
 def generate_set(
     assistant: Assistant, *, section: str | None = None, topic: str | None = None,
     slide_ids: Sequence[str] | None = None, n: int = 5, qtype: str = "mcq", model: str | None = None,
-    seen: Sequence[str] = (), max_attempts_per_item: int = 4, progress: ProgressFn | None = None,
+    seen: Sequence[str] = (), max_attempts_per_item: int = 5, progress: ProgressFn | None = None,
     self_check: bool = True,
 ) -> PracticeSet:
     """Up to ``n`` checked items of ``qtype``; fewer (with a ``message`` saying so) when retries run out.
