@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import logging
+import re
 import time
 from collections import Counter
 
@@ -618,16 +619,27 @@ def test_terminal_quiz_stops_on_end_of_input():
 
 
 class ScriptedGenerator:
-    """Replies from a list, in order; records the prompts so tests can see retries vary them."""
+    """Replies from a list, in order; records the prompts so tests can see retries vary them.
+
+    A self-check reading is answered from ``picks`` (question -> the option the model "chooses"), by
+    the letter that option has in the order shown, so a script does not depend on the shuffle.
+    """
 
     name = "scripted"
 
-    def __init__(self, replies: list[str]) -> None:
+    def __init__(self, replies: list[str], picks: dict[str, str] | None = None) -> None:
         self.replies = list(replies)
+        self.picks = picks or {}
         self.prompts: list[str] = []
 
     def stream(self, messages, max_new_tokens=200):
-        self.prompts.append(messages[-1]["content"])
+        prompt = messages[-1]["content"]
+        self.prompts.append(prompt)
+        if "Reply with the letter only" in prompt:
+            shown = dict(re.findall(r"^([A-D])\. (.*)$", prompt, re.MULTILINE))
+            pick = next((p for q, p in self.picks.items() if f"Question: {q}" in prompt), None)
+            yield next((letter for letter, option in shown.items() if option == pick), "no pick")
+            return
         yield self.replies.pop(0) if self.replies else "no more"
 
 
@@ -645,7 +657,7 @@ def bag_of_words(texts: list[str]):
     return out / np.where(norms == 0, 1, norms)
 
 
-def fake_assistant(replies: list[str]):
+def fake_assistant(replies: list[str], picks: dict[str, str] | None = None):
     from types import SimpleNamespace
 
     chunks = [
@@ -653,7 +665,7 @@ def fake_assistant(replies: list[str]):
         chunk(31, "Robustness", "Adversarial training (AT)", AT_SLIDE.split("\n", 1)[1]),
         chunk(37, "Robustness", "GANs summary", GAN_SLIDE.split("\n", 1)[1]),
     ]
-    gen = ScriptedGenerator(replies)
+    gen = ScriptedGenerator(replies, picks)
     return SimpleNamespace(index=SimpleNamespace(chunks=chunks), embedder=SimpleNamespace(embed=bag_of_words),
                            generator=lambda model=None: gen, retriever=None,
                            settings=SimpleNamespace(engine="scripted")), gen
@@ -679,19 +691,17 @@ GAN2_REPLY = _mcq_reply("Why are GANs hard to evaluate?",
 def test_generate_set_retries_rejects_and_counts():
     from assistant.practice import generate_set
 
-    def letter(reply: str) -> str:  # the self-check answer naming the key after the seeded shuffle
-        data = parse_reply(reply, "mcq")
-        return "ABCD"[to_item(data, "mcq", chunk(0, "", "", "")).key_index]
-
     replies = [
         "Sorry, I cannot do that.",  # slide 31, attempt 1: unparseable
         _mcq_reply("According to the slide, what robustifies models?", ["AT", "Dropout", "Decay", "Stop"], 0, "AT."),
-        AT_REPLY, letter(AT_REPLY),  # attempt 3: accepted, then the self-check agrees
+        AT_REPLY,  # attempt 3: accepted, the self-check agreeing in every order
         GAN_REPLY,  # slide 37: asked earlier in the session
-        GAN2_REPLY, "A" if letter(GAN2_REPLY) != "A" else "B",  # the self-check disagrees with the key
+        GAN2_REPLY,  # the self-check disagrees with the key
         _mcq_reply("Q?", ["a", "b", "c"], 0, "E."),  # three options
     ]
-    assistant, gen = fake_assistant(replies)
+    picks = {"What is the best known way to make models robust to lp attacks?": "Adversarial training",
+             "Why are GANs hard to evaluate?": "They need labels"}
+    assistant, gen = fake_assistant(replies, picks)
     events: list[tuple[int, int, str]] = []
     seen = ["Usually, which metrics are used to evaluate GANs?"]
     result = generate_set(assistant, section="robust", n=2, seen=seen, max_attempts_per_item=3,
@@ -705,21 +715,24 @@ def test_generate_set_retries_rejects_and_counts():
     generation_prompts = [p for p in gen.prompts if "Reply with JSON" in p]
     assert len(set(generation_prompts)) == len(generation_prompts)  # every retry asks differently
     assert all("CS 182" not in p for p in gen.prompts)  # the title slide is too short to ask about
+    readings = [p for p in gen.prompts if "Question: What is the best known way" in p]
+    keys = [re.search(r"^([A-D])\. Adversarial training$", p, re.MULTILINE)[1] for p in readings]
+    assert len(readings) == 3 and len(set(readings)) == 3 and len(set(keys)) >= 2  # the key read in other places
+    assert sum("Question: Why are GANs" in p for p in gen.prompts) == 1  # one wrong reading is enough
 
 
 def test_generate_set_spends_unused_attempts_on_an_extra_slot():
     from assistant.practice import generate_set
-
-    def letter(reply: str) -> str:
-        return "ABCD"[to_item(parse_reply(reply, "mcq"), "mcq", chunk(0, "", "", "")).key_index]
 
     bad = "not json"
     clean = _mcq_reply("By how much can adversarial training reduce accuracy on clean examples?",
                        ["10% or more", "1%", "50% or more", "It raises it"], 0,
                        "AT can reduce accuracy on non adversarial (clean) examples by 10%+.")
     # slide 31 succeeds, slide 37 fails three times, the extra slot goes to the least-used slide (31 again)
-    replies = [AT_REPLY, letter(AT_REPLY), bad, bad, bad, clean, letter(clean)]
-    assistant, _ = fake_assistant(replies)
+    replies = [AT_REPLY, bad, bad, bad, clean]
+    picks = {"What is the best known way to make models robust to lp attacks?": "Adversarial training",
+             "By how much can adversarial training reduce accuracy on clean examples?": "10% or more"}
+    assistant, _ = fake_assistant(replies, picks)
     result = generate_set(assistant, section="Robustness", n=2, max_attempts_per_item=3)
     assert len(result.items) == 2 and result.attempts == 5 and result.first_try_accepted == 2
     assert result.rejections == Counter(unparseable=3)
@@ -745,9 +758,9 @@ def test_wrong_options_are_replaced_once_keeping_question_and_key():
                                                                 "Not density models", "Density models they are not"],
                             0, "GANs are not density models, so there is no way to obtain probability estimates.")
     still_bad = json.dumps({"wrong": ["They are not density models", "They are slow", "They overfit"]})
-    replies = [near_copies, new_wrong, "ABCD"[repaired.key_index],  # slide 31: repaired, then accepted
+    replies = [near_copies, new_wrong,  # slide 31: repaired, then accepted
                gan_copies, still_bad, "not json"]  # slide 37: repaired once, still bad, then fresh drafts
-    assistant, gen = fake_assistant(replies)
+    assistant, gen = fake_assistant(replies, {question: "Adversarial training"})
     result = generate_set(assistant, section="Robustness", n=2, max_attempts_per_item=3)
     (first,) = result.items
     assert first.question == question and first.answer == "Adversarial training"
@@ -758,7 +771,7 @@ def test_wrong_options_are_replaced_once_keeping_question_and_key():
     repair_prompts = [p for p in gen.prompts if "Write 5 wrong answers" in p]
     assert len(repair_prompts) == 2 and "Correct answer: Adversarial training" in repair_prompts[0]
     assert "Correct answer: They are not density models" in repair_prompts[1]
-    assert "Reply with JSON only, on one line" in gen.prompts[5]  # no second repair of the same draft
+    assert "Reply with JSON only, on one line" in gen.prompts[7]  # no second repair of the same draft
     assert all(p.startswith("Course slides:\n\n[1] ") for p in gen.prompts)  # one shared opening, then the task
 
 
@@ -771,13 +784,7 @@ def test_a_repair_keeps_the_drafts_good_wrong_options_where_too_few_new_ones_qua
     draft = _mcq_reply(question, ["Adversarial training", "Adversarial training of models", "Dropout",
                                   "Weight decay"], 0, explanation)
     two_new = json.dumps({"wrong": ["Early stopping", "Adversarially trained models", "Label smoothing"]})
-    letters = {}  # the self-check's answer naming the key, for either old option the repair may keep
-    for old in ("Dropout", "Weight decay"):
-        options = ["Adversarial training", "Early stopping", "Label smoothing", old]
-        data = {"question": question, "options": options, "answer_index": 0, "explanation": explanation}
-        letters[old] = "ABCD"[to_item(data, "mcq", chunk(0, "", "", "")).key_index]
-    assert len(set(letters.values())) == 1  # so one scripted reply serves both
-    assistant, _ = fake_assistant([draft, two_new, letters["Dropout"]])
+    assistant, _ = fake_assistant([draft, two_new], {question: "Adversarial training"})
     result = generate_set(assistant, section="Robustness", n=1, max_attempts_per_item=1)
     (item,) = result.items
     new, old = {"Early stopping", "Label smoothing"}, set(item.options) - {"Adversarial training"}

@@ -8,9 +8,8 @@ from types import SimpleNamespace
 from tests.test_practice import AT_REPLY, GAN2_REPLY, GAN_REPLY, _mcq_reply, fake_assistant, parse_reply, to_item
 from tests.test_practice import chunk as make_chunk
 
-
-def _letter(reply: str) -> str:
-    return "ABCD"[to_item(parse_reply(reply, "mcq"), "mcq", make_chunk(0, "", "", "")).key_index]
+KEYS = {"What is the best known way to make models robust to lp attacks?": "Adversarial training",
+        "Which metrics are usually used to evaluate GANs?": "Inception and FID scores"}  # the self-check's picks
 
 
 def _with_retriever(assistant, top_slide: int):
@@ -26,8 +25,8 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
     from assistant.report import write_report
 
     same_options = _mcq_reply("Which metrics evaluate GANs?", ["FID", "FID", "BLEU", "Perplexity"], 0, "FID.")
-    replies = [AT_REPLY, _letter(AT_REPLY), same_options, "not json", GAN_REPLY, _letter(GAN_REPLY)]
-    assistant, _ = fake_assistant(replies)
+    replies = [AT_REPLY, same_options, "not json", GAN_REPLY]
+    assistant, _ = fake_assistant(replies, KEYS)
     _with_retriever(assistant, 31)
     calls: list[tuple[int, int]] = []
     summary = evaluate_practice(assistant, tmp_path, per_section=2, progress=lambda *c: calls.append(c))
@@ -59,12 +58,12 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
 def test_practice_eval_with_nothing_accepted_reports_none_not_nan(tmp_path):
     from assistant.practice_eval import evaluate_practice
 
-    assistant, _ = fake_assistant(["nope"] * 8)
+    assistant, _ = fake_assistant(["nope"] * 10)
     _with_retriever(assistant, 31)
     summary = evaluate_practice(assistant, tmp_path, per_section=2, only=["Robustness"])
-    assert summary["accepted"] == 0 and summary["attempts"] == 8 and summary["validity"] == 0.0  # 2 x 4 drafts
+    assert summary["accepted"] == 0 and summary["attempts"] == 10 and summary["validity"] == 0.0  # 2 x 5 drafts
     assert summary["support_rate"] is None and summary["median_s_per_accepted"] is None
-    assert summary["rejections"] == {"unparseable": 8}
+    assert summary["rejections"] == {"unparseable": 10}
 
 
 def test_shown_duplicates_are_rechecked_independently():
