@@ -78,7 +78,7 @@ MAX_NEW_TOKENS = 160  # one item in JSON is 50-120 tokens (an MCQ in the compact
 SELF_CHECK_TOKENS = 4
 DISTRACTOR_TOKENS = 120  # five short wrong options in JSON
 # Faults of the wrong options alone: new wrong options can save the draft
-REPAIRABLE = frozenset({"duplicate_options", "distractor_on_slide", "key_stands_out"})
+REPAIRABLE = frozenset({"duplicate_options", "distractor_on_slide", "key_stands_out", "mcq_shape"})
 MAX_AVOID = 4  # earlier questions quoted in a retry prompt; more makes the prompt (and prefill) long
 ProgressFn = Callable[[int, int, str], None]  # (accepted, requested, status line)
 
@@ -375,10 +375,12 @@ def attempt_item(
     if repair is None:
         reply = complete(gen, messages, MAX_NEW_TOKENS)
         data = parse_reply(reply, qtype)
-        if data is not None and "wrong" in data:
+        compact = data is not None and "wrong" in data
+        if compact:
             explanation = data["explanation"] or quote_slide(chunk, data["question"], data["answer"])
             data = with_wrong_options(data["question"], data["answer"], data["wrong"], explanation, chunk, embed)
     else:
+        compact = True
         reply = complete(gen, distractor_messages(repair, chunk), DISTRACTOR_TOKENS)
         wrong = parse_wrong_options(reply)
         # The new wrong options come first; the draft's own fill in where fewer than three new ones qualify.
@@ -390,7 +392,8 @@ def attempt_item(
         return None, "unparseable", None
     data["question"] = reword_slide_reference(data["question"])
     if qtype == "mcq" and (reason := check_mcq_shape(data)):
-        return None, reason, None
+        # In the compact form the shape fails only for too few wrong answers: the question and key may be good.
+        return None, reason, to_item(data, qtype, chunk) if compact else None
     item = to_item(data, qtype, chunk)
     reason = check_item(item, slide_text(chunk), previous, embed)
     if reason is None and self_check and qtype in ("mcq", "tf"):

@@ -792,6 +792,20 @@ def test_a_repair_keeps_the_drafts_good_wrong_options_where_too_few_new_ones_qua
     assert result.repaired == 1 and result.rejections == Counter(duplicate_options=1)
 
 
+def test_a_compact_draft_with_too_few_wrong_answers_gets_new_ones():
+    from assistant.practice import generate_set
+
+    question = "What is the best known way to make models robust to lp attacks?"
+    short = json.dumps({"question": question, "answer": "Adversarial training", "wrong": ["Dropout", "Weight decay"]})
+    new_wrong = json.dumps({"wrong": ["Early stopping", "Label smoothing", "Data augmentation"]})
+    assistant, gen = fake_assistant([short, new_wrong], {question: "Adversarial training"})
+    result = generate_set(assistant, section="Robustness", n=1, max_attempts_per_item=1)
+    (item,) = result.items
+    assert result.rejections == Counter(mcq_shape=1) and result.repaired == 1
+    assert item.answer == "Adversarial training" and len(item.options) == 4
+    assert sum("Write 5 wrong answers" in p for p in gen.prompts) == 1
+
+
 def test_retry_prompts_name_earlier_questions_only_after_every_focus_line():
     from assistant.practice import _prompt_for, focus_lines
 
