@@ -291,15 +291,55 @@ def distractor_messages(item: PracticeItem, chunk: Chunk) -> list[Message]:
     return _slide_messages("practice_distractors", chunk, question=item.question, key=item.answer, length=length)
 
 
-def complete(gen: Generator, messages: list[Message], max_new_tokens: int, stop_at_json: bool = True) -> str:
-    """The whole reply (greedy in every engine); stops decoding once a JSON object is complete."""
+def complete(
+    gen: Generator, messages: list[Message], max_new_tokens: int, stop_at_json: bool = True,
+    stop: Callable[[str], bool] | None = None,
+) -> str:
+    """The whole reply (greedy in every engine); stops decoding once a JSON object is complete, or
+    once ``stop`` (shown the reply so far) says the rest is not worth writing."""
     pieces: list[str] = []
     with closing(gen.stream(messages, max_new_tokens)) as stream:
         for piece in stream:
             pieces.append(piece)
+            if stop is not None and stop("".join(pieces)):
+                break
             if stop_at_json and "}" in piece and json_complete("".join(pieces)):
                 break
     return "".join(pieces)
+
+
+_DRAFT_QUESTION = re.compile(r'"question"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+class QuestionWatch:
+    """Stops a draft as soon as its question is written if the question alone already fails a check.
+
+    The question comes first in the reply and the key and wrong answers after it, ~60 tokens that a
+    question pointing at "the slide", repeating the slide's own question or one already asked
+    would waste. ``reason`` and ``question`` say what stopped it.
+    """
+
+    def __init__(self, qtype: str, slide: str, previous: Sequence[str], embed: Embed | None) -> None:
+        self.qtype, self.slide, self.previous, self.embed = qtype, slide, previous, embed
+        self.question: str | None = None
+        self.reason: str | None = None
+
+    def __call__(self, text: str) -> bool:
+        if self.question is not None:
+            return False
+        match = _DRAFT_QUESTION.search(text)
+        if match is None:
+            return False
+        try:
+            self.question = reword_slide_reference(json.loads(f'"{match[1]}"').strip())
+        except ValueError:
+            self.question = ""  # a string JSON cannot read: the parser decides on the whole reply
+            return False
+        bare = PracticeItem(self.question, self.qtype, [], "", "")
+        self.reason = (check_is_question(bare) or check_self_contained(bare)
+                       or check_slide_question(bare, self.slide)
+                       or check_duplicate_question(bare, self.previous, self.embed))
+        return self.reason is not None
 
 
 def to_item(data: dict, qtype: str, chunk: Chunk) -> PracticeItem:
@@ -373,7 +413,11 @@ def attempt_item(
     """
     embed = assistant.embedder.embed
     if repair is None:
-        reply = complete(gen, messages, MAX_NEW_TOKENS)
+        watch = QuestionWatch(qtype, slide_text(chunk), previous, embed)
+        reply = complete(gen, messages, MAX_NEW_TOKENS, stop=watch)
+        if watch.reason:
+            log.info("rejected (%s) as soon as written: %s", watch.reason, watch.question)
+            return None, watch.reason, PracticeItem(watch.question or "", qtype, [], "", "")
         data = parse_reply(reply, qtype)
         compact = data is not None and "wrong" in data
         if compact:

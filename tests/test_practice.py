@@ -792,6 +792,34 @@ def test_a_repair_keeps_the_drafts_good_wrong_options_where_too_few_new_ones_qua
     assert result.repaired == 1 and result.rejections == Counter(duplicate_options=1)
 
 
+def test_a_draft_stops_as_soon_as_its_question_fails():
+    """The key and wrong answers of a question that is rejected anyway are not written (decoding is the cost)."""
+    from assistant.practice import QuestionWatch, complete
+
+    class WordByWord:
+        def __init__(self, reply: str) -> None:
+            self.words, self.sent = reply.split(" "), 0
+
+        def stream(self, messages, max_new_tokens=200):
+            for word in self.words:
+                self.sent += 1
+                yield word + " "
+
+    vague = json.dumps({"question": "What does the slide say about robustness to lp attacks?",
+                        "answer": "Adversarial training", "wrong": ["Dropout", "Weight decay", "Early stopping", "L2"]})
+    gen = WordByWord(vague)
+    watch = QuestionWatch("mcq", AT_SLIDE, [], None)
+    complete(gen, [], 160, stop=watch)
+    assert watch.question == "Which statement about robustness to lp attacks is true?"  # reworded, and it passes
+    assert watch.reason is None and gen.sent == len(gen.words)
+    asked_before = json.dumps({"question": "What is the best known way to make models robust to lp attacks?",
+                               "answer": "Adversarial training", "wrong": ["Dropout", "Weight decay", "L2", "L1"]})
+    gen = WordByWord(asked_before)
+    watch = QuestionWatch("mcq", AT_SLIDE, ["What is the best known way to make models robust to lp attacks?"], None)
+    complete(gen, [], 160, stop=watch)
+    assert watch.reason == "duplicate_question" and gen.sent == gen.words.index('"answer":')  # nothing after it
+
+
 def test_a_compact_draft_with_too_few_wrong_answers_gets_new_ones():
     from assistant.practice import generate_set
 
