@@ -2,8 +2,10 @@
 
 One model call writes one item from one slide (a small model keeps one slide's facts straight, not
 five), as strict JSON. Every item then goes through the checks of ``practice_checks`` (and, for
-multiple choice and true/false, a second model pass that answers it from the slide); a rejected
-item is retried with a varied prompt a bounded number of times and is never returned.
+multiple choice and true/false, a second model pass that answers it from the slide, in three orders
+of the options); a rejected item is retried with a varied prompt a bounded number of times and is
+never returned. A draft whose question alone fails a check is cut off as soon as the question is
+written (``QuestionWatch``).
 
 Decoding is the cost on a laptop CPU (~0.1-0.2 s a token), so an MCQ is asked for in a compact form:
 the question, the key and four wrong answers, no explanation. The explanation is the slide line
@@ -309,37 +311,65 @@ def complete(
 
 
 _DRAFT_QUESTION = re.compile(r'"question"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_DRAFT_ANSWER = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _json_string(raw: str) -> str | None:
+    try:
+        return json.loads(f'"{raw}"').strip()
+    except ValueError:
+        return None
 
 
 class QuestionWatch:
-    """Stops a draft as soon as its question is written if the question alone already fails a check.
+    """Stops a draft once what it has written already decides its rejection, so the rest is not decoded.
 
-    The question comes first in the reply and the key and wrong answers after it, ~60 tokens that a
-    question pointing at "the slide", repeating the slide's own question or one already asked
-    would waste. ``reason`` and ``question`` say what stopped it.
+    The question comes first in the reply, then the key, then the wrong answers: a question that
+    fails a check alone (it points at "the slide", repeats the slide's own question or one already
+    asked) wastes the ~60 tokens after it, and two unusable wrong answers of four (copies of the key
+    or of each other, slide facts) leave too few for an MCQ, so the draft goes to new wrong options
+    at once. ``reason`` names a question's fault; ``cut`` holds (question, key, wrong answers so
+    far) of a draft stopped for its wrong answers.
     """
 
     def __init__(self, qtype: str, slide: str, previous: Sequence[str], embed: Embed | None) -> None:
         self.qtype, self.slide, self.previous, self.embed = qtype, slide, previous, embed
         self.question: str | None = None
         self.reason: str | None = None
+        self.cut: tuple[str, str, list[str]] | None = None
+        self._seen_wrong = 0
 
     def __call__(self, text: str) -> bool:
-        if self.question is not None:
-            return False
+        if self.question is None:
+            return self._check_question(text)
+        return self.qtype == "mcq" and self.question != "" and self._check_wrong(text)
+
+    def _check_question(self, text: str) -> bool:
         match = _DRAFT_QUESTION.search(text)
         if match is None:
             return False
-        try:
-            self.question = reword_slide_reference(json.loads(f'"{match[1]}"').strip())
-        except ValueError:
-            self.question = ""  # a string JSON cannot read: the parser decides on the whole reply
-            return False
+        question = _json_string(match[1])
+        self.question = "" if question is None else reword_slide_reference(question)
+        if not self.question:
+            return False  # the parser decides on the whole reply
         bare = PracticeItem(self.question, self.qtype, [], "", "")
         self.reason = (check_is_question(bare) or check_self_contained(bare)
                        or check_slide_question(bare, self.slide)
                        or check_duplicate_question(bare, self.previous, self.embed))
         return self.reason is not None
+
+    def _check_wrong(self, text: str) -> bool:
+        answer = _DRAFT_ANSWER.search(text)
+        wrong = parse_wrong_options(text) if answer and '"wrong"' in text else None
+        if not wrong or len(wrong) == self._seen_wrong:
+            return False
+        self._seen_wrong = len(wrong)
+        key = _json_string(answer[1]) or ""
+        usable_count = len(pick_distractors(key, wrong, self.slide, k=len(wrong), embed=self.embed))
+        if len(wrong) - usable_count < 2:
+            return False
+        self.cut = (self.question or "", key, wrong)
+        return True
 
 
 def to_item(data: dict, qtype: str, chunk: Chunk) -> PracticeItem:
@@ -412,13 +442,18 @@ def attempt_item(
     ``draft`` is the item as written (None when the reply did not parse), for the next prompt and repair.
     """
     embed = assistant.embedder.embed
+    cut: tuple[str, str, list[str]] | None = None  # a draft stopped at its second unusable wrong answer
     if repair is None:
         watch = QuestionWatch(qtype, slide_text(chunk), previous, embed)
         reply = complete(gen, messages, MAX_NEW_TOKENS, stop=watch)
         if watch.reason:
             log.info("rejected (%s) as soon as written: %s", watch.reason, watch.question)
             return None, watch.reason, PracticeItem(watch.question or "", qtype, [], "", "")
-        data = parse_reply(reply, qtype)
+        if cut := watch.cut:  # checked (and repaired) as written so far
+            question, key, wrong = cut
+            data = {"question": question, "answer": key, "wrong": wrong, "explanation": ""}
+        else:
+            data = parse_reply(reply, qtype)
         compact = data is not None and "wrong" in data
         if compact:
             explanation = data["explanation"] or quote_slide(chunk, data["question"], data["answer"])
@@ -434,12 +469,14 @@ def attempt_item(
     if data is None:
         log.info("rejected (unparseable): %r", reply[:200])
         return None, "unparseable", None
-    data["question"] = reword_slide_reference(data["question"])
-    if qtype == "mcq" and (reason := check_mcq_shape(data)):
+    data["question"] = reword_slide_reference(data["question"])  # (a cut draft's question already is)
+    if qtype == "mcq" and not cut and (reason := check_mcq_shape(data)):
         # In the compact form the shape fails only for too few wrong answers: the question and key may be good.
         return None, reason, to_item(data, qtype, chunk) if compact else None
     item = to_item(data, qtype, chunk)
     reason = check_item(item, slide_text(chunk), previous, embed)
+    if cut and reason is None:
+        reason = check_mcq_shape(data) or "duplicate_options"  # cut short, so never shown as it is
     if reason is None and self_check and qtype in ("mcq", "tf"):
         for shown in self_check_orders(item):
             reply = complete(gen, self_check_messages(shown, chunk), SELF_CHECK_TOKENS, stop_at_json=False)

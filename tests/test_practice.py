@@ -818,6 +818,39 @@ def test_a_draft_stops_as_soon_as_its_question_fails():
     watch = QuestionWatch("mcq", AT_SLIDE, ["What is the best known way to make models robust to lp attacks?"], None)
     complete(gen, [], 160, stop=watch)
     assert watch.reason == "duplicate_question" and gen.sent == gen.words.index('"answer":')  # nothing after it
+    copies = json.dumps({"question": "What is the best known way to make models robust to lp attacks?",
+                         "answer": "Adversarial training", "wrong": ["Dropout", "Adversarial training", "Dropout",
+                                                                     "Weight decay"]})
+    gen = WordByWord(copies)
+    watch = QuestionWatch("mcq", AT_SLIDE, [], None)
+    complete(gen, [], 160, stop=watch)
+    assert watch.reason is None and gen.sent < len(gen.words)  # "Weight decay" is not written
+    assert watch.cut == ("What is the best known way to make models robust to lp attacks?", "Adversarial training",
+                         ["Dropout", "Adversarial training", "Dropout"])
+
+
+class WordByWordScript(ScriptedGenerator):
+    """The scripted model, streaming each reply a word at a time as a real engine does."""
+
+    def stream(self, messages, max_new_tokens=200):
+        for piece in super().stream(messages, max_new_tokens):
+            yield from (word + " " for word in piece.split(" "))
+
+
+def test_a_draft_cut_at_its_second_unusable_wrong_answer_goes_to_new_wrong_answers():
+    from assistant.practice import generate_set
+
+    question = "What is the best known way to make models robust to lp attacks?"
+    copies = json.dumps({"question": question, "answer": "Adversarial training",
+                         "wrong": ["Adversarial training", "Adversarial training", "Dropout", "Weight decay"]})
+    new_wrong = json.dumps({"wrong": ["Dropout", "Weight decay", "Early stopping"]})
+    assistant, _ = fake_assistant([], {question: "Adversarial training"})
+    gen = WordByWordScript([copies, new_wrong], {question: "Adversarial training"})
+    assistant.generator = lambda model=None: gen
+    result = generate_set(assistant, section="Robustness", n=1, max_attempts_per_item=1)
+    (item,) = result.items
+    assert result.rejections == Counter(duplicate_options=1) and result.repaired == 1  # the copies name the fault
+    assert sorted(item.options) == ["Adversarial training", "Dropout", "Early stopping", "Weight decay"]
 
 
 def test_a_compact_draft_with_too_few_wrong_answers_gets_new_ones():
