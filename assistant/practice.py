@@ -59,6 +59,7 @@ from assistant.practice_checks import (
     check_supported,
     is_last_option,
     json_complete,
+    parse_letter,
     parse_reply,
     parse_wrong_options,
     pick_distractors,
@@ -479,7 +480,9 @@ def attempt_item(
         reason = check_mcq_shape(data) or "duplicate_options"  # cut short, so never shown as it is
     if reason is None and self_check and qtype in ("mcq", "tf"):
         for shown in self_check_orders(item):
-            reply = complete(gen, self_check_messages(shown, chunk), SELF_CHECK_TOKENS, stop_at_json=False)
+            count = len(shown.options)  # the reply ends at its letter, not at the token limit
+            reply = complete(gen, self_check_messages(shown, chunk), SELF_CHECK_TOKENS, stop_at_json=False,
+                             stop=lambda text, count=count: parse_letter(text, count) is not None)
             if reason := check_self_check(reply, shown.key_index or 0, len(shown.options)):
                 break
     log.info("%s%s: %s | key: %s | options: %s", f"rejected ({reason})" if reason else "accepted",

@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the accepted items here")
     parser.add_argument("--log", action="store_true", help="log every attempt, and why it was rejected, to stderr")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(relativeCreated)8.0f ms %(message)s")
     if args.log:
         logging.getLogger("assistant.practice").setLevel(logging.INFO)
 
@@ -69,7 +69,7 @@ def main() -> None:
     print(f"- accepted: {accepted} of {args.n} requested, in {result.attempts} attempts")
     if result.seconds_per_accepted:
         times = result.seconds_per_accepted
-        print(f"- time per accepted question (retries included): median {statistics.median(times):.0f} s, "
+        print(f"- time per accepted question (retries included): median {statistics.median(times):.1f} s, "
               f"min {min(times):.0f} s, max {max(times):.0f} s")
     print(f"- accepted at the first attempt: {result.first_try_accepted} of {args.n} questions "
           f"({result.first_try_accepted / args.n:.0%})")

@@ -818,6 +818,9 @@ def test_a_draft_stops_as_soon_as_its_question_fails():
     watch = QuestionWatch("mcq", AT_SLIDE, ["What is the best known way to make models robust to lp attacks?"], None)
     complete(gen, [], 160, stop=watch)
     assert watch.reason == "duplicate_question" and gen.sent == gen.words.index('"answer":')  # nothing after it
+    gen = WordByWord("Answer: B, because the slide says so")  # a self-check reading ends at its letter
+    assert complete(gen, [], 4, stop_at_json=False, stop=lambda text: parse_letter(text, 4) is not None) == (
+        "Answer: B, ")
     copies = json.dumps({"question": "What is the best known way to make models robust to lp attacks?",
                          "answer": "Adversarial training", "wrong": ["Dropout", "Adversarial training", "Dropout",
                                                                      "Weight decay"]})
