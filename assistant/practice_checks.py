@@ -470,12 +470,8 @@ def check_self_contained(item: PracticeItem) -> str | None:
 def check_slide_question(item: PracticeItem, slide_text: str) -> str | None:
     """A question the slide itself asks is a study prompt, not a fact: review slides list questions they
     leave open ("How do these models typically solve new tasks?") or answer in a fragment ("What about
-    sequence output? Just have an output at every layer"), and a key written for either is a guess.
-
-    The title (the first line of ``slide_text``) is exempt: "What improves adversarial robustness?"
-    over a list of what does is the question the whole slide answers.
-    """
-    for asked in _SLIDE_QUESTION.findall(slide_text.partition("\n")[2]):
+    sequence output? Just have an output at every layer"), and a key written for either is a guess."""
+    for asked in _SLIDE_QUESTION.findall(slide_text):
         if normalize(asked) == normalize(item.question) or jaccard(asked, item.question) >= QUESTION_JACCARD:
             return "slide_question"
     return None
