@@ -470,7 +470,11 @@ def check_self_contained(item: PracticeItem) -> str | None:
 def check_slide_question(item: PracticeItem, slide_text: str) -> str | None:
     """A question the slide itself asks is a study prompt, not a fact: review slides list questions they
     leave open ("How do these models typically solve new tasks?") or answer in a fragment ("What about
-    sequence output? Just have an output at every layer"), and a key written for either is a guess."""
+    sequence output? Just have an output at every layer"), and a key written for either is a guess.
+
+    The title's question counts too: over a list ("What improves distributional robustness?") it has
+    several right answers, and with the title exempt, 20 MCQs took 110 attempts instead of 104.
+    """
     for asked in _SLIDE_QUESTION.findall(slide_text):
         if normalize(asked) == normalize(item.question) or jaccard(asked, item.question) >= QUESTION_JACCARD:
             return "slide_question"
