@@ -195,10 +195,10 @@ def test_generate_streams_progress_then_a_friendly_error_without_loading_a_model
 
 @pytest.fixture(scope="module")
 def app_url(settings: Settings, embedder, shipped_index):
+    # The default model, as students get it: the 0.5B writes statements for questions, and its
+    # true/false verdicts do not survive the self-check's second order of the options.
     assistant = Assistant(
-        Settings.from_env(
-            model=FAST, corpus_dir=settings.corpus_dir, index_dir=settings.index_dir, cache_dir=settings.cache_dir
-        ),
+        Settings.from_env(corpus_dir=settings.corpus_dir, index_dir=settings.index_dir, cache_dir=settings.cache_dir),
         embedder=embedder,
         index=shipped_index,
     )
@@ -273,7 +273,7 @@ def test_student_generates_answers_and_checks_a_question(browser, app_url: str, 
 
         start = time.perf_counter()
         statuses = _generate(page, "True or false", 1)
-        if "Question 1 of 1" not in markdown(page, "#practice-question"):  # the 0.5B may get none through
+        if "Question 1 of 1" not in markdown(page, "#practice-question"):  # five drafts may get none through
             print(f"no true/false item passed the checks ({statuses[-1]}); retrying with multiple choice")
             statuses = _generate(page, "Multiple choice", 1)
         generated = time.perf_counter() - start
