@@ -48,14 +48,11 @@ from assistant.grading import answer_text, cite, front_text, run_terminal_quiz  
 from assistant.practice_checks import (
     QTYPES,
     Embed,
-    check_duplicate_question,
-    check_is_question,
     check_item,
     check_key_in_question,
     check_mcq_shape,
+    check_question,
     check_self_check,
-    check_self_contained,
-    check_slide_question,
     check_supported,
     is_last_option,
     json_complete,
@@ -300,15 +297,15 @@ def complete(
 ) -> str:
     """The whole reply (greedy in every engine); stops decoding once a JSON object is complete, or
     once ``stop`` (shown the reply so far) says the rest is not worth writing."""
-    pieces: list[str] = []
+    text = ""
     with closing(gen.stream(messages, max_new_tokens)) as stream:
         for piece in stream:
-            pieces.append(piece)
-            if stop is not None and stop("".join(pieces)):
+            text += piece
+            if stop is not None and stop(text):
                 break
-            if stop_at_json and "}" in piece and json_complete("".join(pieces)):
+            if stop_at_json and "}" in piece and json_complete(text):
                 break
-    return "".join(pieces)
+    return text
 
 
 _DRAFT_QUESTION = re.compile(r'"question"\s*:\s*"((?:[^"\\]|\\.)*)"')
@@ -354,9 +351,7 @@ class QuestionWatch:
         if not self.question:
             return False  # the parser decides on the whole reply
         bare = PracticeItem(self.question, self.qtype, [], "", "")
-        self.reason = (check_is_question(bare) or check_self_contained(bare)
-                       or check_slide_question(bare, self.slide)
-                       or check_duplicate_question(bare, self.previous, self.embed))
+        self.reason = check_question(bare, self.slide, self.previous, self.embed)
         return self.reason is not None
 
     def _check_wrong(self, text: str) -> bool:
@@ -426,9 +421,9 @@ def wrong_options_at_fault(
         return False
     bare = PracticeItem(item.question, item.type, [item.answer], item.answer, item.explanation, item.source)
     return not (
-        check_is_question(bare) or check_key_in_question(bare) or check_self_contained(bare)  # e.g. "all of the above"
-        or (slide and (check_slide_question(bare, slide) or check_supported(bare, slide, embed)))
-        or check_duplicate_question(bare, previous, embed)
+        check_question(bare, slide, previous, embed)  # self-contained once "all of the above" is gone
+        or check_key_in_question(bare)
+        or (slide and check_supported(bare, slide, embed))
     )
 
 
@@ -483,7 +478,7 @@ def attempt_item(
             count = len(shown.options)  # the reply ends at its letter, not at the token limit
             reply = complete(gen, self_check_messages(shown, chunk), SELF_CHECK_TOKENS, stop_at_json=False,
                              stop=lambda text, count=count: parse_letter(text, count) is not None)
-            if reason := check_self_check(reply, shown.key_index or 0, len(shown.options)):
+            if reason := check_self_check(reply, shown.key_index or 0, count):
                 break
     log.info("%s%s: %s | key: %s | options: %s", f"rejected ({reason})" if reason else "accepted",
              " after new wrong options" if repair else "", item.question, item.answer, item.options)

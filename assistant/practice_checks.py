@@ -549,6 +549,19 @@ def check_self_check(reply: str, key_index: int, count: int) -> str | None:
     return None if parse_letter(reply, count) == key_index else "self_check_failed"
 
 
+def check_question(
+    item: PracticeItem, slide_text: str, previous: Iterable[str] = (), embed: Embed | None = None
+) -> str | None:
+    """The checks a question passes or fails on its own, whatever its options: a question, not pointing
+    at what the student does not see, not the slide's own, not one already asked."""
+    return (
+        check_is_question(item)
+        or check_self_contained(item)
+        or check_slide_question(item, slide_text)
+        or check_duplicate_question(item, list(previous), embed)
+    )
+
+
 def check_item(
     item: PracticeItem, slide_text: str, previous: Iterable[str] = (), embed: Embed | None = None
 ) -> str | None:

@@ -792,52 +792,52 @@ def test_a_repair_keeps_the_drafts_good_wrong_options_where_too_few_new_ones_qua
     assert result.repaired == 1 and result.rejections == Counter(duplicate_options=1)
 
 
+class WordByWordScript(ScriptedGenerator):
+    """The scripted model, streaming each reply a word at a time as a real engine does; ``sent`` counts words."""
+
+    def __init__(self, replies: list[str], picks: dict[str, str] | None = None) -> None:
+        super().__init__(replies, picks)
+        self.sent = 0
+
+    def stream(self, messages, max_new_tokens=200):
+        for piece in super().stream(messages, max_new_tokens):
+            for word in piece.split(" "):
+                self.sent += 1
+                yield word + " "
+
+
+DRAFT = [{"role": "user", "content": "a draft"}]
+
+
 def test_a_draft_stops_as_soon_as_its_question_fails():
     """The key and wrong answers of a question that is rejected anyway are not written (decoding is the cost)."""
     from assistant.practice import QuestionWatch, complete
 
-    class WordByWord:
-        def __init__(self, reply: str) -> None:
-            self.words, self.sent = reply.split(" "), 0
-
-        def stream(self, messages, max_new_tokens=200):
-            for word in self.words:
-                self.sent += 1
-                yield word + " "
-
     vague = json.dumps({"question": "What does the slide say about robustness to lp attacks?",
                         "answer": "Adversarial training", "wrong": ["Dropout", "Weight decay", "Early stopping", "L2"]})
-    gen = WordByWord(vague)
+    gen = WordByWordScript([vague])
     watch = QuestionWatch("mcq", AT_SLIDE, [], None)
-    complete(gen, [], 160, stop=watch)
+    complete(gen, DRAFT, 160, stop=watch)
     assert watch.question == "Which statement about robustness to lp attacks is true?"  # reworded, and it passes
-    assert watch.reason is None and gen.sent == len(gen.words)
+    assert watch.reason is None and gen.sent == len(vague.split(" "))
     asked_before = json.dumps({"question": "What is the best known way to make models robust to lp attacks?",
                                "answer": "Adversarial training", "wrong": ["Dropout", "Weight decay", "L2", "L1"]})
-    gen = WordByWord(asked_before)
+    gen = WordByWordScript([asked_before])
     watch = QuestionWatch("mcq", AT_SLIDE, ["What is the best known way to make models robust to lp attacks?"], None)
-    complete(gen, [], 160, stop=watch)
-    assert watch.reason == "duplicate_question" and gen.sent == gen.words.index('"answer":')  # nothing after it
-    gen = WordByWord("Answer: B, because the slide says so")  # a self-check reading ends at its letter
-    assert complete(gen, [], 4, stop_at_json=False, stop=lambda text: parse_letter(text, 4) is not None) == (
+    complete(gen, DRAFT, 160, stop=watch)
+    assert watch.reason == "duplicate_question" and gen.sent == asked_before.split(" ").index('"answer":')  # no more
+    gen = WordByWordScript(["Answer: B, because the slide says so"])  # a self-check reading ends at its letter
+    assert complete(gen, DRAFT, 4, stop_at_json=False, stop=lambda text: parse_letter(text, 4) is not None) == (
         "Answer: B, ")
     copies = json.dumps({"question": "What is the best known way to make models robust to lp attacks?",
                          "answer": "Adversarial training", "wrong": ["Dropout", "Adversarial training", "Dropout",
                                                                      "Weight decay"]})
-    gen = WordByWord(copies)
+    gen = WordByWordScript([copies])
     watch = QuestionWatch("mcq", AT_SLIDE, [], None)
-    complete(gen, [], 160, stop=watch)
-    assert watch.reason is None and gen.sent < len(gen.words)  # "Weight decay" is not written
+    complete(gen, DRAFT, 160, stop=watch)
+    assert watch.reason is None and gen.sent < len(copies.split(" "))  # "Weight decay" is not written
     assert watch.cut == ("What is the best known way to make models robust to lp attacks?", "Adversarial training",
                          ["Dropout", "Adversarial training", "Dropout"])
-
-
-class WordByWordScript(ScriptedGenerator):
-    """The scripted model, streaming each reply a word at a time as a real engine does."""
-
-    def stream(self, messages, max_new_tokens=200):
-        for piece in super().stream(messages, max_new_tokens):
-            yield from (word + " " for word in piece.split(" "))
 
 
 def test_a_draft_cut_at_its_second_unusable_wrong_answer_goes_to_new_wrong_answers():
