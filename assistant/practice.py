@@ -79,6 +79,9 @@ SELF_CHECK_TOKENS = 4
 DISTRACTOR_TOKENS = 120  # five short wrong options in JSON
 # Faults of the wrong options alone: new wrong options can save the draft
 REPAIRABLE = frozenset({"duplicate_options", "distractor_on_slide", "key_stands_out", "mcq_shape"})
+# Asked for wrong answers to a sentence-long key, the model writes copies of the key: in four 20-question
+# runs no repair of a key of 15 words or more got through (0 of 16, every one duplicate_options).
+REPAIR_MAX_KEY_WORDS = 14
 MAX_AVOID = 4  # earlier questions quoted in a retry prompt; more makes the prompt (and prefill) long
 ProgressFn = Callable[[int, int, str], None]  # (accepted, requested, status line)
 
@@ -415,9 +418,12 @@ def wrong_options_at_fault(
     """Whether ``reason`` rejected ``item`` for its wrong options alone, so new ones could save it.
 
     The question and key must pass every other check (given ``slide``, the questions asked before
-    and ``embed``), or the call for new wrong options is spent on an item that fails anyway.
+    and ``embed``), or the call for new wrong options is spent on an item that fails anyway; and the
+    key must be short enough for the model to write wrong answers that are not copies of it.
     """
     if item.type != "mcq" or reason not in (*REPAIRABLE, "not_self_contained"):
+        return False
+    if len(item.answer.split()) > REPAIR_MAX_KEY_WORDS:
         return False
     bare = PracticeItem(item.question, item.type, [item.answer], item.answer, item.explanation, item.source)
     return not (

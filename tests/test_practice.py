@@ -901,6 +901,10 @@ def test_only_faults_of_the_wrong_options_are_repaired():
     assert not wrong_options_at_fault(quoted, "duplicate_options", slide, [good.question], bag_of_words)
     off_slide = mcq(good.question, ["Speed", "Robustness", "Memory", "Size"], "Speed", "It improves speed.")
     assert not wrong_options_at_fault(off_slide, "duplicate_options", slide, [], bag_of_words)
+    # a sentence-long key gets copies of itself back as wrong answers
+    long_key = "Robustness to lp attacks at some cost in clean accuracy, as measured on the usual image benchmarks"
+    sentence = mcq(good.question, [long_key, "Speed", "Memory", "Size"], long_key, "E.")
+    assert len(long_key.split()) > 14 and not wrong_options_at_fault(sentence, "duplicate_options")
 
 
 def test_wrong_options_cut_off_by_the_token_limit_keep_the_complete_ones():
