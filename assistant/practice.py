@@ -535,10 +535,11 @@ def generate_set(
             chunk = spares.pop(0) if spares else min(pool, key=lambda c: visits[c.slide_id])
         repair: PracticeItem | None = None  # a draft to give new wrong options, see attempt_item
         tries = 0  # new drafts for this slot; a repair is not one (at most one per draft, so still bounded)
+        stale = False  # the last draft repeated a question written before on this slide
         while repair is not None or (tries < max_attempts_per_item and drafts < budget):
             if repair is None:
-                if tries and tries == max_attempts_per_item - 1 and spares:
-                    chunk = spares.pop(0)  # a slide that failed twice gets replaced for the last try
+                if stale or (tries and tries == max_attempts_per_item - 1 and spares):  # repeating, or a last try
+                    chunk, stale = _next_slide(chunk, spares, pool, visits), False
                 tries += 1
                 drafts += 1
             if progress:
@@ -552,7 +553,9 @@ def generate_set(
             result.attempts += 1
             item, reason, draft = attempt_item(gen, assistant, chunk, qtype, previous, messages, self_check, repair)
             if draft is not None and repair is None:
-                asked.setdefault(chunk.slide_id, []).append(draft.question)
+                written = asked.setdefault(chunk.slide_id, [])
+                stale = _same_question(draft.question, written)
+                written.append(draft.question)
             if item is not None:
                 result.items.append(item)
                 now = time.perf_counter()
@@ -568,6 +571,27 @@ def generate_set(
         slot += 1
     _finish(result, progress, scope, material)
     return result
+
+
+def _same_question(question: str, written: Sequence[str]) -> bool:
+    """Whether ``question`` is one of ``written`` but for case, spacing and the final "?"."""
+    def norm(text: str) -> str:
+        return " ".join(text.lower().rstrip(" ?").split())
+    return norm(question) in {norm(q) for q in written}
+
+
+def _next_slide(chunk: Chunk, spares: list[Chunk], pool: Sequence[Chunk], visits: Counter) -> Chunk:
+    """The slide for a slot's next draft once ``chunk`` stops giving new questions: a spare, else the
+    least-used other slide of the pool, else ``chunk`` itself.
+
+    Greedy decoding on a prompt that barely changes writes the same question again: on a slide titled
+    "What is self-supervised learning?" the 1.5B wrote that question four times running, each rejected
+    as the slide's own question.
+    """
+    if spares:
+        return spares.pop(0)
+    others = [c for c in pool if c.slide_id != chunk.slide_id]
+    return min(others, key=lambda c: visits[c.slide_id]) if others else chunk
 
 
 def _cache_opening(gen: Generator, chunk: Chunk) -> None:

@@ -740,6 +740,21 @@ def test_generate_set_spends_unused_attempts_on_an_extra_slot():
     assert len(result.seconds_per_accepted) == 2
 
 
+def test_a_slide_that_repeats_its_question_gives_way_to_another():
+    from assistant.practice import generate_set
+
+    pointer = _mcq_reply("According to the slide, what robustifies models?", ["AT", "Dropout", "Decay", "Stop"], 0,
+                         "AT.")
+    replies = [pointer, pointer, GAN2_REPLY]  # slide 31 twice, word for word; then slide 37
+    picks = {"Why are GANs hard to evaluate?": "They are not density models"}
+    assistant, gen = fake_assistant(replies, picks)
+    result = generate_set(assistant, section="Robustness", n=1, max_attempts_per_item=4)
+    assert [i.question for i in result.items] == ["Why are GANs hard to evaluate?"]
+    assert result.attempts == 3 and result.rejections == Counter(not_self_contained=2)
+    drafts = [p for p in gen.prompts if "Reply with JSON" in p]
+    assert "GANs summary" not in drafts[1] and "GANs summary" in drafts[2]  # not a third try on slide 31
+
+
 def test_wrong_options_are_replaced_once_keeping_question_and_key():
     """A draft rejected only for its wrong options gets one cheap call for new ones, then every check again."""
     from assistant.practice import generate_set
