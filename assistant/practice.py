@@ -56,6 +56,7 @@ from assistant.practice_checks import (
     check_supported,
     is_last_option,
     json_complete,
+    json_string,
     parse_letter,
     parse_reply,
     parse_wrong_options,
@@ -315,13 +316,6 @@ _DRAFT_QUESTION = re.compile(r'"question"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _DRAFT_ANSWER = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
-def _json_string(raw: str) -> str | None:
-    try:
-        return json.loads(f'"{raw}"').strip()
-    except ValueError:
-        return None
-
-
 class QuestionWatch:
     """Stops a draft once what it has written already decides its rejection, so the rest is not decoded.
 
@@ -349,7 +343,7 @@ class QuestionWatch:
         match = _DRAFT_QUESTION.search(text)
         if match is None:
             return False
-        question = _json_string(match[1])
+        question = json_string(match[1])
         self.question = "" if question is None else reword_slide_reference(question)
         if not self.question:
             return False  # the parser decides on the whole reply
@@ -363,7 +357,7 @@ class QuestionWatch:
         if not wrong or len(wrong) == self._seen_wrong:
             return False
         self._seen_wrong = len(wrong)
-        key = _json_string(answer[1]) or ""
+        key = json_string(answer[1]) or ""
         usable_count = len(pick_distractors(key, wrong, self.slide, k=len(wrong), embed=self.embed))
         if len(wrong) - usable_count < 2:
             return False

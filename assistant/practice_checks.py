@@ -164,8 +164,18 @@ def parse_wrong_options(text: str) -> list[str] | None:
     start = _WRONG_LIST.search(text)
     if start is None:
         return None
-    found = [json.loads(f'"{m.group(1)}"').strip() for m in _JSON_STRING.finditer(text, start.end())]
+    found = [s for m in _JSON_STRING.finditer(text, start.end()) if (s := json_string(m.group(1))) is not None]
     return found or None
+
+
+def json_string(raw: str) -> str | None:
+    """The text of a JSON string written as ``"raw"`` (stripped), read as leniently as ``_loads``; None if malformed.
+
+    A streamed draft is read piece by piece before its object is complete, and its strings may copy
+    LaTeX from the slide like whole replies do.
+    """
+    value = _loads(f'"{raw}"')
+    return value.strip() if isinstance(value, str) else None
 
 
 def json_complete(text: str) -> bool:

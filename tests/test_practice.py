@@ -929,6 +929,8 @@ def test_wrong_options_cut_off_by_the_token_limit_keep_the_complete_ones():
         "Dropout", 'Weight "decay"']
     assert parse_wrong_options('{"wrong": ["a", 2]}') == ["a", "2"]
     assert parse_wrong_options('{"wrong": "a"}') is None and parse_wrong_options("Sorry.") is None
+    # LaTeX copied from a slide, in a list still being written: the backslash is read as itself, not a crash
+    assert parse_wrong_options('{"wrong": ["Robust to $\\ell_p$ attacks", "Drop') == ["Robust to $\\ell_p$ attacks"]
 
 
 def test_generate_set_rejects_unknown_inputs():
