@@ -52,6 +52,7 @@ from assistant.practice_checks import (
     check_key_in_question,
     check_mcq_shape,
     check_question,
+    check_same_answer,
     check_self_check,
     check_supported,
     is_last_option,
@@ -445,12 +446,14 @@ def wrong_options_at_fault(
 def attempt_item(
     gen: Generator, assistant: Assistant, chunk: Chunk, qtype: str, previous: Sequence[str],
     messages: list[Message], self_check: bool, repair: PracticeItem | None = None,
+    taken: Sequence[PracticeItem] = (),
 ) -> tuple[PracticeItem | None, str | None, PracticeItem | None]:
     """One model call and every check: ``(item, None, item)`` when accepted, else ``(None, reason, draft)``.
 
     With ``repair`` (an MCQ draft rejected only for its wrong options), the call asks for new wrong
     options instead of a whole item: the question and key stay, and the result is checked anew.
-    ``draft`` is the item as written (None when the reply did not parse), for the next prompt and repair.
+    ``taken`` are the items accepted so far. ``draft`` is the item as written (when the reply did not
+    parse, only its question, or None), for the next prompt and repair.
     """
     embed = assistant.embedder.embed
     cut: tuple[str, str, list[str]] | None = None  # a draft stopped at its second unusable wrong answer
@@ -479,13 +482,14 @@ def attempt_item(
             repair.question, repair.answer, [*wrong, *kept], repair.explanation, chunk, embed)
     if data is None:
         log.info("rejected (unparseable): %r", reply[:200])
-        return None, "unparseable", None
+        question = watch.question if repair is None else None
+        return None, "unparseable", PracticeItem(question, qtype, [], "", "") if question else None
     data["question"] = reword_slide_reference(data["question"])  # (a cut draft's question already is)
     if qtype == "mcq" and not cut and (reason := check_mcq_shape(data)):
         # In the compact form the shape fails only for too few wrong answers: the question and key may be good.
         return None, reason, to_item(data, qtype, chunk) if compact else None
     item = to_item(data, qtype, chunk)
-    reason = check_item(item, slide_text(chunk), previous, embed)
+    reason = check_item(item, slide_text(chunk), previous, embed) or check_same_answer(item, taken, embed)
     if cut and reason is None:
         reason = check_mcq_shape(data) or "duplicate_options"  # cut short, so never shown as it is
     if reason is None and self_check and qtype in ("mcq", "tf"):
@@ -560,7 +564,8 @@ def generate_set(
             messages = [] if repair else _prompt_for(qtype, chunk, asked, seen, visits, len(result.items) % 2 == 0)
             previous = [*seen, *(i.question for i in result.items)]
             result.attempts += 1
-            item, reason, draft = attempt_item(gen, assistant, chunk, qtype, previous, messages, self_check, repair)
+            item, reason, draft = attempt_item(gen, assistant, chunk, qtype, previous, messages, self_check, repair,
+                                               result.items)
             if draft is not None and repair is None:
                 written = asked.setdefault(chunk.slide_id, [])
                 stale = _same_question(draft.question, written)

@@ -547,6 +547,26 @@ def check_duplicate_question(item: PracticeItem, previous: Sequence[str], embed:
     return None
 
 
+def check_same_answer(item: PracticeItem, earlier: Sequence[PracticeItem], embed: Embed | None = None) -> str | None:
+    """A question on a slide already asked about whose key says the earlier key again is that question again.
+
+    The question check misses such a pair, their words differ: "What is the anomaly score used in the
+    simple baseline …?" and "What is the anomaly score calculated from the model's confidence?", both
+    keyed "-max_k p(y = k | x)" from one slide. True/false keys say nothing about the question.
+    """
+    if item.type == "tf" or not item.source:
+        return None
+    slide = item.source[0]["id"]
+    keys = [e.answer for e in earlier if e.type != "tf" and e.source and e.source[0]["id"] == slide]
+    if any(_near_duplicate(item.answer, key) for key in keys):
+        return "duplicate_question"
+    if embed is not None and keys:
+        vectors = embed([item.answer, *keys])
+        if float(np.max(vectors[1:] @ vectors[0])) >= OPTION_COSINE:
+            return "duplicate_question"
+    return None
+
+
 def parse_letter(reply: str, count: int) -> int | None:
     """The option a model's one-letter reply ("B", "B.", "(b)", "Answer: B") names, or None."""
     letters = "ABCD"[:count]

@@ -428,6 +428,23 @@ def test_duplicate_question_is_rejected():
     assert check_duplicate_question(other, []) is None
 
 
+def test_a_new_question_with_an_earlier_key_from_the_same_slide_is_a_duplicate():
+    from dataclasses import replace
+
+    from assistant.practice_checks import check_same_answer
+
+    score = mcq("What is the anomaly score of the simple baseline?", ["-max_k p(y = k | x)", "a", "b", "c"],
+                "-max_k p(y = k | x)", "E.")
+    again = mcq("What is the anomaly score calculated from the model's confidence?",
+                ["-max_k p(y = k \\mid \\mathbf{x})", "d", "e", "f"], "-max_k p(y = k \\mid \\mathbf{x})", "E.")
+    assert check_same_answer(again, [score], bag_of_words) == "duplicate_question"
+    elsewhere = [{**SOURCE[0], "id": "deck#21"}]
+    assert check_same_answer(again, [replace(score, source=elsewhere)], bag_of_words) is None  # another slide
+    assert check_same_answer(again, [GOOD_MCQ], bag_of_words) is None  # another key
+    true = PracticeItem("AT costs clean accuracy.", "tf", ["True", "False"], "True", "E.", SOURCE)
+    assert check_same_answer(replace(true, question="AT helps."), [true]) is None
+
+
 def test_self_check_reply_must_name_the_key():
     assert parse_letter("B", 4) == 1
     assert parse_letter("(c) because", 4) == 2
@@ -749,14 +766,16 @@ def test_a_slide_that_repeats_its_question_gives_way_to_another():
 
     pointer = _mcq_reply("According to the slide, what robustifies models?", ["AT", "Dropout", "Decay", "Stop"], 0,
                          "AT.")
-    replies = [pointer, pointer, GAN2_REPLY]  # slide 31 twice, word for word; then slide 37
-    picks = {"Why are GANs hard to evaluate?": "They are not density models"}
-    assistant, gen = fake_assistant(replies, picks)
-    result = generate_set(assistant, section="Robustness", n=1, max_attempts_per_item=4)
-    assert [i.question for i in result.items] == ["Why are GANs hard to evaluate?"]
-    assert result.attempts == 3 and result.rejections == Counter(not_self_contained=2)
-    drafts = [p for p in gen.prompts if "Reply with JSON" in p]
-    assert "GANs summary" not in drafts[1] and "GANs summary" in drafts[2]  # not a third try on slide 31
+    cut_off = '{"question": "What does adversarial training add to every batch?", "answer": "Adversarial exa'
+    for repeated, reason in ((pointer, "not_self_contained"), (cut_off, "unparseable")):
+        replies = [repeated, repeated, GAN2_REPLY]  # slide 31 twice, word for word; then slide 37
+        picks = {"Why are GANs hard to evaluate?": "They are not density models"}
+        assistant, gen = fake_assistant(replies, picks)
+        result = generate_set(assistant, section="Robustness", n=1, max_attempts_per_item=4)
+        assert [i.question for i in result.items] == ["Why are GANs hard to evaluate?"]
+        assert result.attempts == 3 and result.rejections == Counter({reason: 2})
+        drafts = [p for p in gen.prompts if "Reply with JSON" in p]
+        assert "GANs summary" not in drafts[1] and "GANs summary" in drafts[2]  # not a third try on slide 31
 
 
 def test_wrong_options_are_replaced_once_keeping_question_and_key():
