@@ -129,21 +129,21 @@ def extract_json(text: str) -> dict | None:
     return None
 
 
-_BAD_ESCAPE = re.compile(r'\\(?!["\\/bfnrtu])')
+# A JSON escape (kept), or a backslash that starts none (group 1 is None): LaTeX, read as itself.
+# "\t", "\n", "\b", "\f", "\r" followed by a letter start "\theta", "\nabla", "\beta", "\frac", "\rho".
+_ESCAPE = re.compile(r'\\(?:(u|["\\/]|[bfnrt](?![a-zA-Z]))|)')
 
 
 def _loads(text: str) -> object:
-    """JSON, or None; a backslash that starts no JSON escape is read as itself.
+    """JSON, or None; a backslash that starts no JSON escape, or starts a LaTeX command, is read as itself.
 
-    Slides carry LaTeX ("$\\ell_p$ attacks"), and a model copying it writes ``\\e`` inside a JSON
-    string, which strict JSON rejects although nothing else is wrong with the item.
+    Slides carry LaTeX ("$\\ell_p$ attacks", "$p_\\theta$"), and a model copying it writes ``\\e``
+    inside a JSON string, which strict JSON rejects although nothing else is wrong with the item, or
+    ``\\theta``, which strict JSON reads as a tab and "heta". The price: a newline or tab written as
+    an escape right before a letter stays a backslash and a letter; one-line items hardly have one.
     """
     try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return json.loads(_BAD_ESCAPE.sub(r"\\\\", text))
+        return json.loads(_ESCAPE.sub(lambda m: m[0] if m[1] is not None else "\\\\", text))
     except ValueError:
         return None
 

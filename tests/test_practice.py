@@ -157,6 +157,11 @@ def test_parser_reads_latex_copied_into_json_strings():
     data = parse_reply(reply, "mcq")
     assert data is not None and data["question"] == "What is the best way to robustify models to $\\ell_p$ attacks?"
     assert extract_json('{"a": "\\u12"}') is None  # a broken escape of JSON's own stays an error
+    # LaTeX commands that begin like JSON escapes: "\\theta" is not a tab and "heta"
+    assert extract_json('{"a": "-max_k p_\\theta(y = k \\mid x) = \\frac{1}{2}"}') == {
+        "a": "-max_k p_\\theta(y = k \\mid x) = \\frac{1}{2}"}
+    assert extract_json('{"a": "tab\\t, line\\n2, \\\\theta, \\"q\\""}') == {"a": 'tab\t, line\n2, \\theta, "q"'}
+
 
 def test_parser_types_for_tf_and_short():
     assert parse_reply('{"question": "S.", "answer": "False", "explanation": "E."}', "tf")["answer"] is False
