@@ -32,11 +32,7 @@ class Generator(Protocol):
     name: str
 
     def stream(self, messages: list[Message], max_new_tokens: int = 200) -> Iterator[str]:
-        """Yield the reply in pieces as the model produces them.
-
-        A last message from the assistant is the start of the reply: engines that can (transformers,
-        llama.cpp's server) continue it and yield only the rest.
-        """
+        """Yield the reply in pieces as the model produces them."""
         ...
 
 
@@ -186,12 +182,9 @@ class TransformersGenerator:
         return [i for i in ids if isinstance(i, int) and i >= 0]
 
     def prompt_ids(self, messages: list[Message]):
-        """The prompt's token ids; a last message from the assistant is left open, for the model to continue."""
         self.load()
-        continued = bool(messages) and messages[-1]["role"] == "assistant"
         return self._tokenizer.apply_chat_template(
-            messages, add_generation_prompt=not continued, continue_final_message=continued, return_tensors="pt",
-            return_dict=True,
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
 
     def _reusable(self, ids):

@@ -85,11 +85,6 @@ REPAIRABLE = frozenset({"duplicate_options", "distractor_on_slide", "key_stands_
 # runs no repair of a key of 15 words or more got through (0 of 16, every one duplicate_options).
 REPAIR_MAX_KEY_WORDS = 14
 MAX_AVOID = 4  # earlier questions quoted in a retry prompt; more makes the prompt (and prefill) long
-# The replies' first tokens, written for the model (see complete()): asked for JSON "on one line", the 1.5B
-# still wrote a fenced, indented object; started like this it writes the compact form. On 12 slides a
-# draft took 3.51 s instead of 4.13 (medians, the same prompts, no reused prompt caches).
-DRAFT_START = '{"question": "'
-WRONG_START = '{"wrong": ["'
 ProgressFn = Callable[[int, int, str], None]  # (accepted, requested, status line)
 
 
@@ -261,12 +256,11 @@ def build_messages(
     if avoid:
         extra += "\n- Ask about a different fact than: " + "; ".join(f'"{q}"' for q in avoid[-MAX_AVOID:])
     truth_word = "true" if truth else "false"
-    return _slide_messages(f"practice_{qtype}", chunk, DRAFT_START, avoid=extra, truth=truth_word, answer=truth_word)
+    return _slide_messages(f"practice_{qtype}", chunk, avoid=extra, truth=truth_word, answer=truth_word)
 
 
-def _slide_messages(name: str, chunk: Chunk, reply_start: str = "", **fields: str) -> list[Message]:
-    """The task ``name`` after the opening an answer prompt on ``chunk`` has (``answer.slide_prefix``),
-    and ``reply_start`` as the start of the model's reply when given.
+def _slide_messages(name: str, chunk: Chunk, **fields: str) -> list[Message]:
+    """The task ``name`` after the opening an answer prompt on ``chunk`` has (``answer.slide_prefix``).
 
     Every practice prompt on a slide then starts with the tokens whose KV cache the engine keeps for
     answers (computed once, saved beside the model), so a call prefills only its task, not the slide.
@@ -274,8 +268,7 @@ def _slide_messages(name: str, chunk: Chunk, reply_start: str = "", **fields: st
     system, user = slide_prefix(chunk)
     opening = user["content"][: user["content"].index(PREFIX_END)]
     task = Template(prompts.load(name)).safe_substitute(**fields)
-    messages = [system, {"role": "user", "content": f"{opening}\n\n{task}"}]
-    return [*messages, {"role": "assistant", "content": reply_start}] if reply_start else messages
+    return [system, {"role": "user", "content": f"{opening}\n\n{task}"}]
 
 
 def self_check_orders(item: PracticeItem) -> list[PracticeItem]:
@@ -300,8 +293,7 @@ def distractor_messages(item: PracticeItem, chunk: Chunk) -> list[Message]:
     """Ask for new wrong options to a drafted question whose key is kept (five, to keep three good ones)."""
     # The length is spelled out: told "short", the model answered a sentence-long key with one-word options.
     length = str(len(item.answer.split()))
-    return _slide_messages("practice_distractors", chunk, WRONG_START, question=item.question, key=item.answer,
-                           length=length)
+    return _slide_messages("practice_distractors", chunk, question=item.question, key=item.answer, length=length)
 
 
 def complete(
@@ -309,18 +301,11 @@ def complete(
     stop: Callable[[str], bool] | None = None,
 ) -> str:
     """The whole reply (greedy in every engine); stops decoding once a JSON object is complete, or
-    once ``stop`` (shown the reply so far) says the rest is not worth writing.
-
-    A last message from the assistant is the reply's start: an engine that continues it streams the
-    rest, and the text returned starts with it; one that writes a whole reply instead (a server
-    without prefill) is read as it wrote it.
-    """
-    start = messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else ""
-    reply = text = ""
+    once ``stop`` (shown the reply so far) says the rest is not worth writing."""
+    text = ""
     with closing(gen.stream(messages, max_new_tokens)) as stream:
         for piece in stream:
-            reply += piece
-            text = reply if not start or reply.lstrip().startswith(("{", "`")) else start + reply
+            text += piece
             if stop is not None and stop(text):
                 break
             if stop_at_json and "}" in piece and json_complete(text):

@@ -644,9 +644,7 @@ class ScriptedGenerator:
     """Replies from a list, in order; records the prompts so tests can see retries vary them.
 
     A self-check reading is answered from ``picks`` (question -> the option the model "chooses"), by
-    the letter that option has in the order shown, so a script does not depend on the shuffle. A
-    reply that begins with the prompt's reply start is sent without it, as an engine continuing the
-    start does; others (fenced JSON) are sent whole, as an engine without prefill writes them.
+    the letter that option has in the order shown, so a script does not depend on the shuffle.
     """
 
     name = "scripted"
@@ -657,16 +655,14 @@ class ScriptedGenerator:
         self.prompts: list[str] = []
 
     def stream(self, messages, max_new_tokens=200):
-        prompt = next(m["content"] for m in reversed(messages) if m["role"] == "user")
-        start = messages[-1]["content"] if messages[-1]["role"] == "assistant" else ""
+        prompt = messages[-1]["content"]
         self.prompts.append(prompt)
         if "Reply with the letter only" in prompt:
             shown = dict(re.findall(r"^([A-D])\. (.*)$", prompt, re.MULTILINE))
             pick = next((p for q, p in self.picks.items() if f"Question: {q}" in prompt), None)
             yield next((letter for letter, option in shown.items() if option == pick), "no pick")
             return
-        reply = self.replies.pop(0) if self.replies else "no more"
-        yield reply[len(start):] if start and reply.startswith(start) else reply
+        yield self.replies.pop(0) if self.replies else "no more"
 
 
 def bag_of_words(texts: list[str]):
@@ -850,37 +846,6 @@ class WordByWordScript(ScriptedGenerator):
 
 
 DRAFT = [{"role": "user", "content": "a draft"}]
-
-
-def test_the_reply_start_is_continued_or_a_whole_reply_read_as_written():
-    from assistant.practice import DRAFT_START, WRONG_START, complete, distractor_messages
-
-    c = chunk(31, "S", "Adversarial training (AT)", AT_SLIDE)
-    messages = build_messages("mcq", c)
-    assert messages[-1] == {"role": "assistant", "content": DRAFT_START} and messages[-2]["role"] == "user"
-    assert distractor_messages(GOOD_MCQ, c)[-1] == {"role": "assistant", "content": WRONG_START}
-    compact = json.dumps({"question": "What is AT?", "answer": "Training on attacks", "wrong": ["a", "b", "c"]})
-    assert complete(ScriptedGenerator([compact]), messages, 160) == compact  # continued from the start
-    fenced = f"```json\n{compact}\n```"
-    assert complete(ScriptedGenerator([fenced]), messages, 160) == fenced  # read as written
-    assert complete(ScriptedGenerator([compact]), DRAFT, 160) == compact  # no start given
-
-
-def test_the_real_engine_continues_the_reply_start(settings):
-    """The transformers engine leaves the reply start open and writes on from it (the 0.5B, for speed)."""
-    from dataclasses import replace
-
-    from assistant.generate import TransformersGenerator
-    from assistant.practice import DRAFT_START
-
-    gen = TransformersGenerator(replace(settings, model="qwen2.5-coder-0.5b"))
-    messages = build_messages("mcq", chunk(31, "S", "Adversarial training (AT)", AT_SLIDE))
-    ids = gen.prompt_ids(messages)["input_ids"][0]
-    prompt = gen._tokenizer.decode(ids)
-    assert prompt.endswith(f"<|im_start|>assistant\n{DRAFT_START}")
-    rest = "".join(gen.stream(messages, 40))
-    assert not rest.lstrip().startswith(("{", "`"))  # not a new reply
-    assert len(rest.split('"', 1)[0].split()) >= 3  # the question's words come first, then its closing quote
 
 
 def test_a_draft_stops_as_soon_as_its_question_fails():
