@@ -322,23 +322,31 @@ class QuestionWatch:
 
     The question comes first in the reply, then the key, then the wrong answers: a question that
     fails a check alone (it points at "the slide", repeats the slide's own question or one already
-    asked) wastes the ~60 tokens after it, and two unusable wrong answers of four (copies of the key
-    or of each other, slide facts) leave too few for an MCQ, so the draft goes to new wrong options
-    at once. ``reason`` names a question's fault; ``cut`` holds (question, key, wrong answers so
-    far) of a draft stopped for its wrong answers.
+    asked) wastes the ~60 tokens after it, and so does a key the question already holds; two
+    unusable wrong answers of four (copies of the key or of each other, slide facts) leave too few
+    for an MCQ, so the draft goes to new wrong options at once; and once three usable ones are
+    written, the fourth would not be used. ``reason`` names a question's or key's fault; ``cut``
+    holds (question, key, wrong answers so far) of a draft stopped for its wrong answers, ``full``
+    the same for a draft stopped with three usable ones.
     """
 
     def __init__(self, qtype: str, slide: str, previous: Sequence[str], embed: Embed | None) -> None:
         self.qtype, self.slide, self.previous, self.embed = qtype, slide, previous, embed
         self.question: str | None = None
+        self.key: str | None = None
         self.reason: str | None = None
         self.cut: tuple[str, str, list[str]] | None = None
-        self._seen_wrong = 0
+        self.full: tuple[str, str, list[str]] | None = None
+        self._wrong = UsableWrong("", slide, embed)
 
     def __call__(self, text: str) -> bool:
         if self.question is None:
             return self._check_question(text)
-        return self.qtype == "mcq" and self.question != "" and self._check_wrong(text)
+        if self.qtype == "tf" or not self.question:
+            return False
+        if self.key is None:
+            return self._check_key(text)
+        return self.qtype == "mcq" and self._check_wrong(text)
 
     def _check_question(self, text: str) -> bool:
         match = _DRAFT_QUESTION.search(text)
@@ -352,17 +360,43 @@ class QuestionWatch:
         self.reason = check_question(bare, self.slide, self.previous, self.embed)
         return self.reason is not None
 
-    def _check_wrong(self, text: str) -> bool:
+    def _check_key(self, text: str) -> bool:
         answer = _DRAFT_ANSWER.search(text)
-        wrong = parse_wrong_options(text) if answer and '"wrong"' in text else None
-        if not wrong or len(wrong) == self._seen_wrong:
+        if answer is None:
             return False
-        self._seen_wrong = len(wrong)
-        key = json_string(answer[1]) or ""
-        usable_count = len(pick_distractors(key, wrong, self.slide, k=len(wrong), embed=self.embed))
-        if len(wrong) - usable_count < 2:
+        self.key = self._wrong.key = json_string(answer[1]) or ""
+        self.reason = check_key_in_question(PracticeItem(self.question or "", self.qtype, [], self.key, ""))
+        return self.reason is not None
+
+    def _check_wrong(self, text: str) -> bool:
+        if '"wrong"' not in text or not self._wrong(text):
             return False
-        self.cut = (self.question or "", key, wrong)
+        written = (self.question or "", self.key or "", self._wrong.wrong)
+        if self._wrong.usable >= 3:
+            self.full = written
+        elif len(self._wrong.wrong) - self._wrong.usable >= 2:
+            self.cut = written
+        return self.full is not None or self.cut is not None
+
+
+class UsableWrong:
+    """Counts the usable wrong answers (``pick_distractors``) in a list still being written.
+
+    Called with the reply so far, it says whether a new complete answer came in (``wrong``, ``usable``
+    are then up to date); the embedder runs once per new answer, not once per token.
+    """
+
+    def __init__(self, key: str, slide: str, embed: Embed | None) -> None:
+        self.key, self.slide, self.embed = key, slide, embed
+        self.wrong: list[str] = []
+        self.usable = 0
+
+    def __call__(self, text: str) -> bool:
+        wrong = parse_wrong_options(text)
+        if not wrong or len(wrong) == len(self.wrong):
+            return False
+        self.wrong = wrong
+        self.usable = len(pick_distractors(self.key, wrong, self.slide, k=len(wrong), embed=self.embed))
         return True
 
 
@@ -447,9 +481,10 @@ def attempt_item(
         reply = complete(gen, messages, MAX_NEW_TOKENS, stop=watch)
         if watch.reason:
             log.info("rejected (%s) as soon as written: %s", watch.reason, watch.question)
-            return None, watch.reason, PracticeItem(watch.question or "", qtype, [], "", "")
-        if cut := watch.cut:  # checked (and repaired) as written so far
-            question, key, wrong = cut
+            return None, watch.reason, PracticeItem(watch.question or "", qtype, [], watch.key or "", "")
+        cut = watch.cut
+        if written := cut or watch.full:  # checked (and repaired) as written so far
+            question, key, wrong = written
             data = {"question": question, "answer": key, "wrong": wrong, "explanation": ""}
         else:
             data = parse_reply(reply, qtype)
@@ -459,7 +494,9 @@ def attempt_item(
             data = with_wrong_options(data["question"], data["answer"], data["wrong"], explanation, chunk, embed)
     else:
         compact = True
-        reply = complete(gen, distractor_messages(repair, chunk), DISTRACTOR_TOKENS)
+        enough = UsableWrong(repair.answer, slide_text(chunk), embed)  # three usable: the rest would not be used
+        reply = complete(gen, distractor_messages(repair, chunk), DISTRACTOR_TOKENS,
+                         stop=lambda text: enough(text) and enough.usable >= 3)
         wrong = parse_wrong_options(reply)
         # The new wrong options come first; the draft's own fill in where fewer than three new ones qualify.
         kept = [option for option in repair.options if option != repair.answer]

@@ -832,16 +832,20 @@ def test_a_repair_keeps_the_drafts_good_wrong_options_where_too_few_new_ones_qua
 
 
 class WordByWordScript(ScriptedGenerator):
-    """The scripted model, streaming each reply a word at a time as a real engine does; ``sent`` counts words."""
+    """The scripted model, streaming each reply a word at a time as a real engine does; ``sent`` counts
+    words, ``per_call`` the words of each call."""
 
     def __init__(self, replies: list[str], picks: dict[str, str] | None = None) -> None:
         super().__init__(replies, picks)
         self.sent = 0
+        self.per_call: list[int] = []
 
     def stream(self, messages, max_new_tokens=200):
+        self.per_call.append(0)
         for piece in super().stream(messages, max_new_tokens):
             for word in piece.split(" "):
                 self.sent += 1
+                self.per_call[-1] += 1
                 yield word + " "
 
 
@@ -858,7 +862,14 @@ def test_a_draft_stops_as_soon_as_its_question_fails():
     watch = QuestionWatch("mcq", AT_SLIDE, [], None)
     complete(gen, DRAFT, 160, stop=watch)
     assert watch.question == "Which statement about robustness to lp attacks is true?"  # reworded, and it passes
-    assert watch.reason is None and gen.sent == len(vague.split(" "))
+    assert watch.reason is None and gen.sent == len(vague.split(" ")) - 1  # three usable wrong answers: no "L2"
+    assert watch.full == (watch.question, "Adversarial training", ["Dropout", "Weight decay", "Early stopping"])
+    key_asked = json.dumps({"question": "Is adversarial training the best known defence?",
+                            "answer": "Adversarial training", "wrong": ["Dropout", "Weight decay", "L2", "L1"]})
+    gen = WordByWordScript([key_asked])
+    watch = QuestionWatch("mcq", AT_SLIDE, [], None)
+    complete(gen, DRAFT, 160, stop=watch)
+    assert watch.reason == "key_in_question" and gen.sent == key_asked.split(" ").index('"wrong":')  # no more
     asked_before = json.dumps({"question": "What is the best known way to make models robust to lp attacks?",
                                "answer": "Adversarial training", "wrong": ["Dropout", "Weight decay", "L2", "L1"]})
     gen = WordByWordScript([asked_before])
@@ -893,6 +904,24 @@ def test_a_draft_cut_at_its_second_unusable_wrong_answer_goes_to_new_wrong_answe
     (item,) = result.items
     assert result.rejections == Counter(duplicate_options=1) and result.repaired == 1  # the copies name the fault
     assert sorted(item.options) == ["Adversarial training", "Dropout", "Early stopping", "Weight decay"]
+
+
+def test_new_wrong_answers_stop_at_the_third_usable_one():
+    """Three usable new wrong answers are all a repair keeps, so the model does not write the other two."""
+    from assistant.practice import generate_set
+
+    question = "What is the best known way to make models robust to lp attacks?"
+    copies = json.dumps({"question": question, "answer": "Adversarial training",
+                         "wrong": ["Adversarial training", "Adversarial training", "Dropout", "Weight decay"]})
+    five = json.dumps({"wrong": ["Dropout", "Adversarially trained models", "Weight decay", "Early stopping",
+                                 "Label smoothing", "Mixup"]})
+    assistant, _ = fake_assistant([], {question: "Adversarial training"})
+    gen = WordByWordScript([copies, five], {question: "Adversarial training"})
+    assistant.generator = lambda model=None: gen
+    result = generate_set(assistant, section="Robustness", n=1, max_attempts_per_item=1)
+    (item,) = result.items
+    assert sorted(item.options) == ["Adversarial training", "Dropout", "Early stopping", "Weight decay"]
+    assert gen.per_call[1] == five.split(" ").index('"Label')  # "Label smoothing" and "Mixup" are not written
 
 
 def test_a_compact_draft_with_too_few_wrong_answers_gets_new_ones():
