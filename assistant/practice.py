@@ -322,7 +322,9 @@ class QuestionWatch:
 
     The question comes first in the reply, then the key, then the wrong answers: a question that
     fails a check alone (it points at "the slide", repeats the slide's own question or one already
-    asked) wastes the ~60 tokens after it, and so does a key the question already holds; two
+    asked) wastes the ~60 tokens after it, and so does a key the question already holds or, given
+    the slide's ``chunk``, an MCQ key the slide does not support (its explanation is the slide line
+    ``quote_slide`` picks, so nothing written later changes the verdict); two
     unusable wrong answers of four (copies of the key or of each other, slide facts) leave too few
     for an MCQ, so the draft goes to new wrong options at once; and once three usable ones are
     written, the fourth would not be used. ``reason`` names a question's or key's fault; ``cut``
@@ -330,8 +332,10 @@ class QuestionWatch:
     the same for a draft stopped with three usable ones.
     """
 
-    def __init__(self, qtype: str, slide: str, previous: Sequence[str], embed: Embed | None) -> None:
-        self.qtype, self.slide, self.previous, self.embed = qtype, slide, previous, embed
+    def __init__(
+        self, qtype: str, slide: str, previous: Sequence[str], embed: Embed | None, chunk: Chunk | None = None
+    ) -> None:
+        self.qtype, self.slide, self.previous, self.embed, self.chunk = qtype, slide, previous, embed, chunk
         self.question: str | None = None
         self.key: str | None = None
         self.reason: str | None = None
@@ -365,7 +369,11 @@ class QuestionWatch:
         if answer is None:
             return False
         self.key = self._wrong.key = json_string(answer[1]) or ""
-        self.reason = check_key_in_question(PracticeItem(self.question or "", self.qtype, [], self.key, ""))
+        question = self.question or ""
+        self.reason = check_key_in_question(PracticeItem(question, self.qtype, [], self.key, ""))
+        if self.reason is None and self.chunk is not None and self.qtype == "mcq":
+            quoted = PracticeItem(question, "mcq", [], self.key, quote_slide(self.chunk, question, self.key))
+            self.reason = check_supported(quoted, self.slide, self.embed)
         return self.reason is not None
 
     def _check_wrong(self, text: str) -> bool:
@@ -477,7 +485,7 @@ def attempt_item(
     embed = assistant.embedder.embed
     cut: tuple[str, str, list[str]] | None = None  # a draft stopped at its second unusable wrong answer
     if repair is None:
-        watch = QuestionWatch(qtype, slide_text(chunk), previous, embed)
+        watch = QuestionWatch(qtype, slide_text(chunk), previous, embed, chunk)
         reply = complete(gen, messages, MAX_NEW_TOKENS, stop=watch)
         if watch.reason:
             log.info("rejected (%s) as soon as written: %s", watch.reason, watch.question)

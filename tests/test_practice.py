@@ -870,6 +870,14 @@ def test_a_draft_stops_as_soon_as_its_question_fails():
     watch = QuestionWatch("mcq", AT_SLIDE, [], None)
     complete(gen, DRAFT, 160, stop=watch)
     assert watch.reason == "key_in_question" and gen.sent == key_asked.split(" ").index('"wrong":')  # no more
+    off_slide = json.dumps({"question": "What is the best known way to make models robust to lp attacks?",
+                            "answer": "Gradient clipping", "wrong": ["Dropout", "Weight decay", "L2", "L1"]})
+    slide = chunk(31, "S", "Adversarial training (AT)", AT_SLIDE)
+    for given, reason in ((slide, "unsupported_key"), (None, None)):  # without the slide, the key is not judged
+        gen = WordByWordScript([off_slide])
+        watch = QuestionWatch("mcq", AT_SLIDE, [], None, given)
+        complete(gen, DRAFT, 160, stop=watch)
+        assert watch.reason == reason and (gen.sent == off_slide.split(" ").index('"wrong":')) == (reason is not None)
     asked_before = json.dumps({"question": "What is the best known way to make models robust to lp attacks?",
                                "answer": "Adversarial training", "wrong": ["Dropout", "Weight decay", "L2", "L1"]})
     gen = WordByWordScript([asked_before])
