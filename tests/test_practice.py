@@ -450,6 +450,21 @@ def test_a_new_question_with_an_earlier_key_from_the_same_slide_is_a_duplicate()
     assert check_same_answer(replace(true, question="AT helps."), [true]) is None
 
 
+def test_keys_from_one_slide_that_state_one_fact_make_a_duplicate_with_the_real_embedder(embedder):
+    from dataclasses import replace
+
+    from assistant.practice_checks import check_same_answer
+
+    first = mcq("What does invariance in feature learning mean?", [], "We wish for the feature distributions "
+                "between the source and target data to look identical", "E.")
+    same = replace(first, question="What is the main goal of invariant feature learning?",
+                   answer="To make the feature distributions between the source and target data look identical")
+    other = replace(first, question="What do we not assume in domain adaptation?",
+                    answer="That the target domain has abundant labelled data")
+    assert check_same_answer(same, [first], embedder.embed) == "duplicate_question"
+    assert check_same_answer(other, [first], embedder.embed) is None
+
+
 def test_self_check_reply_must_name_the_key():
     assert parse_letter("B", 4) == 1
     assert parse_letter("(c) because", 4) == 2
