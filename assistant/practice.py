@@ -320,16 +320,17 @@ _DRAFT_ANSWER = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)"')
 class QuestionWatch:
     """Stops a draft once what it has written already decides its rejection, so the rest is not decoded.
 
-    The question comes first in the reply, then the key, then the wrong answers: a question that
-    fails a check alone (it points at "the slide", repeats the slide's own question or one already
-    asked) wastes the ~60 tokens after it, and so does a key the question already holds or, given
-    the slide's ``chunk``, an MCQ key the slide does not support (its explanation is the slide line
-    ``quote_slide`` picks, so nothing written later changes the verdict); two
-    unusable wrong answers of four (copies of the key or of each other, slide facts) leave too few
-    for an MCQ, so the draft goes to new wrong options at once; and once three usable ones are
-    written, the fourth would not be used. ``reason`` names a question's or key's fault; ``cut``
-    holds (question, key, wrong answers so far) of a draft stopped for its wrong answers, ``full``
-    the same for a draft stopped with three usable ones.
+    The question comes first in the reply, then the key, then the wrong answers:
+    - a question that fails a check alone (it points at "the slide", repeats the slide's own question
+      or one already asked) wastes the ~60 tokens after it;
+    - so does a key the question already holds or, given the slide's ``chunk``, an MCQ key the slide
+      does not support (its explanation is the slide line ``quote_slide`` picks, so nothing written
+      later changes the verdict);
+    - two unusable wrong answers of four (copies of the key or of each other, slide facts) leave too
+      few for an MCQ, so the draft goes to new wrong options at once;
+    - once three usable ones are written, a fourth would not be kept.
+    ``reason`` names a question's or key's fault; ``cut`` holds (question, key, wrong answers so far)
+    of a draft stopped for its wrong answers, ``full`` the same for one stopped with three usable ones.
     """
 
     def __init__(
