@@ -58,6 +58,7 @@ from assistant.practice_checks import (
     is_last_option,
     json_complete,
     json_string,
+    normalize,
     parse_letter,
     parse_reply,
     parse_wrong_options,
@@ -619,10 +620,8 @@ def generate_set(
 
 
 def _same_question(question: str, written: Sequence[str]) -> bool:
-    """Whether ``question`` is one of ``written`` but for case, spacing and the final "?"."""
-    def norm(text: str) -> str:
-        return " ".join(text.lower().rstrip(" ?").split())
-    return norm(question) in {norm(q) for q in written}
+    """Whether ``question`` is one of ``written`` as the duplicate check compares them word for word."""
+    return normalize(question) in {normalize(q) for q in written}
 
 
 def _next_slide(chunk: Chunk, spares: list[Chunk], pool: Sequence[Chunk], visits: Counter) -> Chunk:
