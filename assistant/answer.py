@@ -18,7 +18,10 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
-from assistant import prompts
+import numpy as np
+
+from assistant import prompts, truth
+from assistant.chunking import plain_text
 from assistant.config import Settings
 from assistant.embed import Embedder, SentenceTransformerEmbedder
 from assistant.errors import BadQuestion
@@ -27,6 +30,7 @@ from assistant.generate import PREFIX_END, Generator, Message, make_generator
 from assistant.index import Index, load_or_build, tokenize
 from assistant.models import embedder_spec
 from assistant.retrieve import Retrieval, Retriever
+from assistant.shaping import DUMP_KEEP, copied_line, is_dump, is_fragment, is_question, quote
 from assistant.support import best_support, evidence_text, snippet, split_sentences, strip_markers
 
 log = logging.getLogger(__name__)
@@ -72,12 +76,16 @@ class Answer:
     refusal_reason: str = ""  # "gate", "model", "unsupported", "leak" or "" when answered
     citations: list[Citation] = field(default_factory=list)
     retrieved: list[dict] = field(default_factory=list)
-    sentences: list[dict] = field(default_factory=list)  # {"text", "source" (slide id or None), "support"}
+    # shown sentences: {"text", "source" (slide id or None), "support", "check"}; "check" is "passed" when the
+    # cited slide states it, "corrected" for a slide line quoted in place of a contradicted sentence,
+    # "slide" for a slide line given to a broad question, "" when no slide supports it
+    sentences: list[dict] = field(default_factory=list)
     timings: dict[str, float | None] = field(default_factory=dict)
     model: str = ""
     query: str = ""
     answerability: float = 0.0
     model_reply: str = ""  # the model's own words before citation and checks, for staff review
+    removed: list[dict] = field(default_factory=list)  # sentences not shown: {"text", "reason", "line"?}
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -127,7 +135,10 @@ def is_follow_up(question: str) -> bool:
 
 
 def build_messages(
-    question: str, retrieval: Retrieval, history: Sequence[Turn], context_k: int = 3,
+    question: str,
+    retrieval: Retrieval,
+    history: Sequence[Turn],
+    context_k: int = 3,
     texts: Sequence[str] | None = None,
 ) -> list[Message]:
     """System prompt, the last exchange (for follow-ups), then the numbered slides and the question.
@@ -141,21 +152,15 @@ def build_messages(
         messages.append({"role": "assistant", "content": strip_markers(turn.answer)})
     hits = retrieval.hits[:context_k]
     bodies = [None, *(texts or []), *[None] * len(hits)]  # whole text where no excerpt is given
-    blocks = [slide_block(n, hit.chunk, bodies[n - 1]) for n, hit in enumerate(hits, start=1)]
+    blocks = [prompts.slide_block(n, hit.chunk, bodies[n - 1]) for n, hit in enumerate(hits, start=1)]
     content = prompts.load("answer_user").format(slides="\n\n".join(blocks), question=question)
     messages.append({"role": "user", "content": content})
     return messages
 
 
-def slide_block(n: int, chunk, text: str | None = None) -> str:
-    """Slide ``chunk`` as the prompt numbers it: ``[n] title``, then its text (or ``text``, an excerpt of it)."""
-    body = chunk.text if text is None else text
-    return f"[{n}] {chunk.title}\n{body.strip() or '(no text on this slide)'}"
-
-
 def slide_prefix(chunk) -> list[Message]:
     """The start shared by every first-turn prompt whose best slide is ``chunk``, for the KV cache."""
-    content = prompts.load("answer_user").format(slides=slide_block(1, chunk) + PREFIX_END, question="")
+    content = prompts.load("answer_user").format(slides=prompts.slide_block(1, chunk) + PREFIX_END, question="")
     return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
 
 
@@ -321,7 +326,7 @@ class Assistant:
             result.timings["last_token_s"] = round(time.perf_counter() - start, 4)
         raw = "".join(pieces).strip()
         result.model_reply = raw
-        self._finish(result, raw, retrieval, messages[0]["content"])
+        self._finish(result, raw, retrieval, messages[0]["content"], gen)
         result.timings["total_s"] = round(time.perf_counter() - start, 4)
         yield DoneEvent(result)
 
@@ -332,8 +337,10 @@ class Assistant:
                 return event.answer
         raise AssertionError("ask() ended without an answer")
 
-    def _finish(self, result: Answer, raw: str, retrieval: Retrieval, system_prompt: str) -> None:
-        """Cite each sentence, then decide whether the reply stands as an answer."""
+    def _finish(
+        self, result: Answer, raw: str, retrieval: Retrieval, system_prompt: str, gen: Generator | None = None
+    ) -> None:
+        """Cite and check each sentence, then decide whether the reply stands as an answer."""
         if leaks_instructions(raw, system_prompt):
             result.answer, result.refused, result.refusal_reason = (
                 REFUSAL + " I can only help with the course slides.",
@@ -344,39 +351,123 @@ class Assistant:
         if not raw or _MODEL_REFUSAL.search(raw):
             result.answer, result.refused, result.refusal_reason = refusal_text(retrieval), True, "model"
             return
-        sentences = split_sentences(raw)
-        if len(sentences) > 1 and not re.search(r"[.!?)\]]\s*$", raw):
-            sentences = sentences[:-1]  # cut off by the length limit: drop the unfinished sentence
         context = retrieval.hits[: self.settings.context_k]
-        slide_texts = [evidence_text(h.chunk.search_text) for h in context]
-        vectors = self.embedder.embed([strip_markers(s) for s in sentences] + slide_texts)
-        sentence_vectors, slide_vectors = vectors[: len(sentences)], vectors[len(sentences) :]
+        sentences = self._shown_sentences(result, raw, context, gen)
+        if not any(s["source"] for s in sentences) and is_broad(result.question) and context:
+            sentences = overview(context[0].chunk)
         cited: dict[str, Citation] = {}
-        for sentence, vector in zip(sentences, sentence_vectors, strict=True):
-            support = best_support(sentence, vector, slide_texts, slide_vectors)
-            source_id = None
-            if support.source is not None:
-                chunk = context[support.source].chunk
-                source_id = chunk.slide_id
-                if source_id not in cited:
-                    cited[source_id] = Citation(
-                        chunk.slide_id,
-                        chunk.title,
-                        chunk.deck_title,
-                        chunk.slide,
-                        snippet(sentence, chunk.text),
-                        marker=support.source + 1,
-                    )
-            result.sentences.append(
-                {"text": strip_markers(sentence), "source": source_id, "support": round(support.score, 4)}
-            )
+        for sentence in sentences:
+            if sentence["source"] is None:
+                continue
+            hit = next(h for h in context if h.chunk.slide_id == sentence["source"])
+            if hit.chunk.slide_id not in cited:
+                cited[hit.chunk.slide_id] = Citation(
+                    hit.chunk.slide_id,
+                    hit.chunk.title,
+                    hit.chunk.deck_title,
+                    hit.chunk.slide,
+                    sentence.pop("evidence", "") or snippet(sentence["text"], hit.chunk.text),
+                    marker=context.index(hit) + 1,
+                )
+            sentence.pop("evidence", None)
+        result.sentences = sentences
         result.citations = list(cited.values())
-        if sentences and not cited:
+        if not cited:
             # Nothing the model said can be traced to a slide: it answered from its own knowledge.
             result.answer, result.refused, result.refusal_reason = refusal_text(retrieval), True, "unsupported"
             result.sentences = []
             return
         result.answer = render(result)
+
+    def _shown_sentences(self, result: Answer, raw: str, context: list, gen: Generator | None) -> list[dict]:
+        """The reply's sentences that may be shown, each with its supporting slide and the truth check.
+
+        Questions, fragments and an unfinished last sentence are dropped; a sentence its slide
+        contradicts (``truth.check``) is replaced by that slide line, quoted; a dump of slide lines
+        keeps the ones nearest the question. What was taken out is kept in ``result.removed``.
+        """
+        sentences = split_sentences(raw)
+        if len(sentences) > 1 and not re.search(r"[.!?)\]]\s*$", raw):
+            result.removed.append({"text": strip_markers(sentences[-1]), "reason": "unfinished"})
+            sentences = sentences[:-1]  # cut off by the length limit
+        kept = []
+        for sentence in sentences:
+            plain = strip_markers(sentence)
+            reason = "question" if is_question(plain) else "fragment" if is_fragment(plain, len(sentences) == 1) else ""
+            if reason:
+                result.removed.append({"text": plain, "reason": reason})
+            else:
+                kept.append(sentence)
+        if not kept:
+            return []
+        slide_texts = [evidence_text(h.chunk.search_text) for h in context]
+        plain = [strip_markers(s) for s in kept]
+        vectors = self.embedder.embed(plain + slide_texts + [result.question])
+        sentence_vectors, slide_vectors = vectors[: len(kept)], vectors[len(kept) : -1]
+        out: list[dict] = []
+        for sentence, text, vector in zip(kept, plain, sentence_vectors, strict=True):
+            support = best_support(sentence, vector, slide_texts, slide_vectors)
+            row = {"text": text, "source": None, "support": round(support.score, 4), "check": "", "similarity": 0.0}
+            row["similarity"] = float(np.dot(vector, vectors[-1]))
+            if support.source is not None:
+                verdict = self._verdict(text, context[support.source].chunk, slide_texts[support.source], result, gen)
+                row["source"] = context[support.source].chunk.slide_id
+                row["check"] = "passed" if verdict.ok else "corrected"
+                row["copied"] = copied_line(text, slide_texts[support.source])
+                if not verdict.ok:
+                    result.removed.append({"text": text, "reason": verdict.reason, "line": verdict.line})
+                    replacement = quote(verdict.line)
+                    if is_question(verdict.line) or any(r["text"] == replacement for r in out):
+                        continue
+                    row.update(text=replacement, evidence=verdict.line, copied=False)
+            out.append(row)
+        if is_dump([r.get("copied", False) for r in out]):
+            keep = sorted(sorted(range(len(out)), key=lambda i: -out[i]["similarity"])[:DUMP_KEEP])
+            result.removed.extend({"text": r["text"], "reason": "dump"} for i, r in enumerate(out) if i not in keep)
+            out = [out[i] for i in keep]
+        for row in out:
+            row.pop("similarity")
+            row.pop("copied", None)
+        return out
+
+    def _verdict(self, text: str, chunk, slide_text: str, result: Answer, gen: Generator | None) -> truth.Verdict:
+        """The cheap reading first (``truth.check``); then, when on, the model as a judge of what passed."""
+        verdict = truth.check(text, slide_text, result.question)
+        if not verdict.ok or gen is None or not self.settings.judge:
+            return verdict
+        start = time.perf_counter()
+        p_yes = truth.yes_probability(gen, truth.judge_messages(chunk, text, result.question))
+        result.timings["judge_s"] = round(result.timings.get("judge_s", 0.0) + time.perf_counter() - start, 4)
+        if p_yes >= truth.JUDGE_YES:
+            return verdict
+        found = truth.counterpart(text, slide_text)
+        return truth.Verdict(False, "judge", found[1] if found else verdict.line or snippet(text, slide_text))
+
+
+_BROAD = re.compile(
+    r"\b(what (should|do|must) (i|we|you) (know|remember|understand)|tell me (about|everything)|overview|"
+    r"summari[sz]e|summary|main (points|ideas)|key (points|ideas|takeaways)|what('s| is) important)\b",
+    re.I,
+)
+OVERVIEW_LINES = 3
+
+
+def is_broad(question: str) -> bool:
+    """A question about a topic as a whole ("what should I know about transformers")."""
+    return bool(_BROAD.search(question))
+
+
+def overview(chunk) -> list[dict]:
+    """The first statements of ``chunk``, cited: the answer to a broad question the model missed."""
+    rows = []
+    for line in evidence_text(plain_text(chunk.text)).splitlines():
+        line = line.strip(" -*\t•")
+        if len(line.split()) >= 4 and not is_question(line):
+            text = line if line.endswith((".", "!")) else line + "."
+            rows.append({"text": text, "source": chunk.slide_id, "support": 1.0, "check": "slide", "evidence": line})
+        if len(rows) == OVERVIEW_LINES:
+            break
+    return rows
 
 
 def render(result: Answer) -> str:

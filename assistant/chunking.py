@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from assistant.corpus import Slide
+from assistant.tables import linearize
 
 MAX_CHUNK_CHARS = 1600  # about 400 tokens: the embedder reads 256 word pieces, the prompt stays short
 
@@ -31,8 +32,13 @@ class Chunk:
     section: str
     slide: int
     title: str
-    text: str
+    text: str  # what retrieval, the prompt and the checks read (tables as one line per entity)
     source: str
+    display: str = ""  # the slide as written, when ``text`` differs from it (a table); shown to users
+
+    @property
+    def shown(self) -> str:
+        return self.display or self.text
 
     @property
     def search_text(self) -> str:
@@ -84,7 +90,9 @@ def chunk_slides(slides: list[Slide], limit: int = MAX_CHUNK_CHARS) -> list[Chun
     for slide in slides:
         if slide.divider:
             continue
-        parts = split_text(slide.body, limit)
+        body = linearize(slide.body)
+        parts = split_text(body, limit)
+        display = slide.body if body != slide.body and len(parts) == 1 else ""
         for n, part in enumerate(parts, start=1):
             chunk_id = slide.id if n == 1 else f"{slide.id}/{n}"
             chunks.append(
@@ -98,6 +106,7 @@ def chunk_slides(slides: list[Slide], limit: int = MAX_CHUNK_CHARS) -> list[Chun
                     slide.title,
                     part,
                     slide.source,
+                    display,
                 )
             )
     return chunks

@@ -63,6 +63,9 @@ class Settings:
     decode: str = "int4"
     # Tokens drafted from the prompt and checked per decoder pass (greedy.py); 0 writes one token a pass.
     draft: int = 3
+    # After the cheap truth check, the chat model reads each cited sentence beside its slide and must
+    # find it there (truth.judge_messages); off leaves the cheap check alone.
+    judge: bool = True
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     concurrency: int = 1  # answers generated at once; one keeps a 2-core machine responsive
     max_queue: int = 64  # students waiting beyond this get a "busy, try again" message
@@ -88,6 +91,7 @@ class Settings:
             "draft": _env_int("ASSISTANT_DRAFT", base.draft),
             "context_k": _env_int("ASSISTANT_CONTEXT_K", base.context_k),
             "context_words": _env_int("ASSISTANT_CONTEXT_WORDS", base.context_words),
+            "judge": os.environ.get("ASSISTANT_JUDGE", "1" if base.judge else "0") != "0",
         }
         env.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("corpus_dir", "index_dir", "cache_dir"):

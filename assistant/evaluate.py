@@ -140,7 +140,7 @@ class Scorer:
         return sum(supported) / len(supported)
 
     def score(self, item: QAItem, answer: Answer) -> dict:
-        row: dict = {"section": self.section_of(item), "answerable": item.answerable}
+        row: dict = {"section": self.section_of(item), "answerable": item.answerable, "kind": item.kind}
         if item.answerable and answer.retrieved:
             rel = metrics.relevance([(r["id"], r["title"]) for r in answer.retrieved], item.gold)
             n_gold = max(1, len(item.gold))
@@ -165,6 +165,11 @@ class Scorer:
                 good = [metrics.gold_match(c.id, c.title, item.gold) for c in answer.citations]
                 row["citation_accuracy"] = sum(good) / len(good)
             row["grounding"] = self.grounding(answer)
+            if item.wrong:
+                row["truth"] = 0.0 if metrics.states_any(text, item.wrong) else 1.0
+        if item.adversarial:
+            text = strip_markers(answer.answer)
+            row["premise_corrected"] = metrics.premise_corrected(text, answer.refused, item.facts, item.wrong)
         row["outcome"] = metrics.refusal_outcome(item.answerable, answer.refused)
         return row
 
@@ -244,6 +249,7 @@ def run(
     summary["model"] = config.model
     summary.update(_engine_fields(settings))
     summary["sections"] = per_section(rows)
+    summary["kinds"] = per_kind(rows)
     write_json(run_dir / "metrics.json", summary)
     return summary
 
@@ -260,6 +266,24 @@ def evaluate_one(assistant: Assistant, scorer: Scorer, item: QAItem, config: Eva
     for hit in row.get("retrieved", []):
         hit.pop("text", None)  # the slide text is in the index; keep results small
     return row
+
+
+def per_kind(rows: list[dict]) -> dict[str, dict]:
+    """The answer figures of the items written to break the assistant, by kind."""
+    kinds: dict[str, list[dict]] = {}
+    for row in rows:
+        if row.get("kind"):
+            kinds.setdefault(row["kind"], []).append(row)
+    return {
+        name: {
+            "n": len(group),
+            "fact_recall": metrics.mean(r.get("fact_recall") for r in group if not r.get("refused")),
+            "premise_corrected": metrics.mean(r.get("premise_corrected") for r in group),
+            "truth": metrics.mean(r.get("truth") for r in group),
+            "answer_rate": metrics.mean(0.0 if r.get("refused") else 1.0 for r in group),
+        }
+        for name, group in sorted(kinds.items())
+    }
 
 
 def per_section(rows: list[dict]) -> dict[str, dict]:

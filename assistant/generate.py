@@ -212,6 +212,30 @@ class TransformersGenerator:
         self._recent.append((input_ids, _copy_cache(cache, self._model.config)))
         del self._recent[:-RECENT_PROMPTS]
 
+    def yes_probability(self, messages: list[Message]) -> float:
+        """P("Yes") against P("No") as the reply's first token: the model read as a yes/no judge.
+
+        One forward pass over what the prompt does not share with a cached start (a slide's prefix
+        makes that the few dozen tokens of the statement), no decoding.
+        """
+        self.load()
+        import torch
+
+        ids = self.prompt_ids(messages)["input_ids"]
+        with self._run_lock:
+            with self._cache_lock:
+                cache = self._reusable(ids[:, :-1]) if self._settings.cache_prefix else None
+            if cache is None:
+                from transformers import DynamicCache
+
+                cache = DynamicCache(config=self._model.config)
+            done = cache.get_seq_length()
+            with torch.inference_mode():
+                logits = self._model(input_ids=ids[:, done:], cache=cache, use_cache=True, logits_to_keep=1).logits
+        yes, no = (self._tokenizer.convert_tokens_to_ids(word) for word in ("Yes", "No"))
+        pair = torch.softmax(logits[0, -1, [yes, no]].float(), dim=-1)
+        return float(pair[0])
+
     def _kv(self, ids):
         """The KV cache of all of ``ids`` (prefill dtype), computed from the longest start already known."""
         import torch

@@ -35,7 +35,7 @@ from assistant.storage import atomic_write_text, read_json, write_json
 
 log = logging.getLogger(__name__)
 
-FORMAT = "study-assistant index v1"
+FORMAT = "study-assistant index v2"  # v2: chunks carry ``display`` (tables read as rows)
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 # Small stop-word list: course text is short, so only words that never carry meaning go.
 _STOP = frozenset(

@@ -31,10 +31,12 @@ __all__ = [
     "ndcg_at_k",
     "normalize",
     "percentile",
+    "premise_corrected",
     "reciprocal_rank",
     "refusal_outcome",
     "relevance",
     "split_sentences",
+    "states_any",
     "summarize",
     "token_f1",
 ]
@@ -42,7 +44,7 @@ __all__ = [
 REFUSAL_OUTCOMES = ("correct_answer_attempt", "false_refusal", "correct_refusal", "missed_refusal")
 
 RETRIEVAL_KEYS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5")
-ANSWER_KEYS = ("fact_recall", "token_f1", "embedding_similarity", "citation_accuracy", "grounding")
+ANSWER_KEYS = ("fact_recall", "token_f1", "embedding_similarity", "citation_accuracy", "grounding", "truth")
 TIMING_KEYS = (("retrieval_s", "median_retrieval_s"), ("ttft_s", "median_ttft_s"), ("total_s", "median_total_s"))
 
 # Typographic variants folded to ASCII before normalizing, so "can’t" matches "can't" and "5–7pm" matches "5-7pm".
@@ -162,6 +164,19 @@ def fact_recall(answer: str, facts: list[list[str]]) -> float | None:
     return found / len(facts)
 
 
+def states_any(answer: str, phrases: list[str]) -> bool:
+    """Whether the answer contains any of ``phrases`` (matched like facts)."""
+    norm_answer = _fact_form(answer)
+    return any(_contains(norm_answer, _fact_form(p)) for p in phrases)
+
+
+def premise_corrected(answer: str, refused: bool, facts: list[list[str]], wrong: list[str]) -> float:
+    """1.0 when a reply gives the correcting fact (the first fact group) and none of the wrong claims."""
+    if refused or not facts:
+        return 0.0
+    return float(fact_recall(answer, facts[:1]) == 1.0 and not states_any(answer, wrong))
+
+
 def token_f1(answer: str, reference: str) -> float | None:
     """SQuAD-style bag-of-tokens F1 of answer vs reference; None if the reference is empty, 0.0 if the answer is."""
     ref_tokens = normalize(reference).split()
@@ -262,6 +277,7 @@ def summarize(rows: list[dict]) -> dict:
     for key in ANSWER_KEYS:
         out[key] = mean(r.get(key) for r in answered)
 
+    out["premise_corrected"] = mean(r.get("premise_corrected") for r in answerable)
     out["refusal_accuracy"] = _share([bool(r.get("refused", False)) for r in unanswerable])
     false_refusal_rate = _share([bool(r.get("refused", False)) for r in answerable])
     out["false_refusal_rate"] = false_refusal_rate

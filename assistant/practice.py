@@ -162,7 +162,9 @@ def usable(chunk: Chunk) -> bool:
     ("Understand the meta-learning problem setup") or questions they leave open: a key written for
     those would come from the model, not from the slide.
     """
-    prose = "\n".join(ln for ln in chunk.text.splitlines() if ln.count("\t") < 3 and not ln.lstrip().startswith("|"))
+    prose = "\n".join(
+        ln for ln in chunk.shown.splitlines() if ln.count("\t") < 3 and not ln.lstrip().startswith("|")
+    )
     statements = [statement(ln) for ln in plain_text(prose).splitlines()]
     lines = [s for s in statements if len(s.split()) >= 4 and not _STUDY_ADVICE.match(s)]
     return len(" ".join(" ".join(lines).split())) >= MIN_SLIDE_CHARS

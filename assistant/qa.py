@@ -1,7 +1,8 @@
 """The staff Q/A file format (``eval/qa.jsonl``): reading it leniently, line by line.
 
 A malformed line is reported with its number and skipped, never fatal: staff keep private sets
-and a typo in one line should not cost them the run. ``facts`` and ``reference`` are optional.
+and a typo in one line should not cost them the run. ``facts``, ``reference``, ``kind`` and ``wrong``
+are optional.
 """
 
 from __future__ import annotations
@@ -24,6 +25,25 @@ class QAItem:
     gold: list[str] = field(default_factory=list)
     reference: str = ""
     facts: list[list[str]] = field(default_factory=list)
+    # Items written to break the assistant: "false_premise", "yes_no", "table", "two_slides", "broad"; "" otherwise.
+    # For the first three, the first fact group is the correcting fact (the slide's own claim or cell).
+    kind: str = ""
+    wrong: list[str] = field(default_factory=list)  # phrases a reply that went along with a false premise contains
+
+    @property
+    def adversarial(self) -> bool:
+        """Whether a right reply must contradict the question's premise or read one table cell."""
+        return self.kind in ADVERSARIAL_KINDS
+
+
+ADVERSARIAL_KINDS = ("false_premise", "yes_no", "table")
+
+
+def _strings(data: dict, key: str) -> list[str]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise ValueError(f"{key!r} must be a list of strings")
+    return value
 
 
 def parse_item(data: object) -> QAItem:
@@ -50,7 +70,16 @@ def parse_item(data: object) -> QAItem:
     answerable = data.get("answerable", bool(gold))
     if not isinstance(answerable, bool):
         raise ValueError("'answerable' must be true or false")
-    return QAItem(str(data["id"]), question, answerable, gold, str(data.get("reference") or ""), facts)
+    return QAItem(
+        str(data["id"]),
+        question,
+        answerable,
+        gold,
+        str(data.get("reference") or ""),
+        facts,
+        str(data.get("kind") or ""),
+        _strings(data, "wrong"),
+    )
 
 
 def read_qa(path: Path) -> tuple[list[QAItem], list[str]]:

@@ -24,6 +24,8 @@ HEADLINE = [
     ("embedding_similarity", "embedding sim."),
     ("citation_accuracy", "citation acc."),
     ("grounding", "grounding"),
+    ("truth", "truth"),
+    ("premise_corrected", "premise corrected"),
     ("refusal_accuracy", "refusal acc."),
     ("false_refusal_rate", "false refusals"),
     ("median_ttft_s", "median TTFT s"),

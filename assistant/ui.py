@@ -73,17 +73,24 @@ def _trim(value: str, limit: int) -> str:
 def sources_html(question: str, retrieval: Retrieval, answer: Answer | None = None) -> str:
     """The numbered slides given to the model; once answered, the cited ones marked with their support."""
     cited = {c.id: c for c in answer.citations} if answer else {}
+    corrected = {s["source"] for s in answer.sentences if s.get("check") == "corrected"} if answer else set()
     parts = [f'<div class="src-head">Slides found for “{text(_trim(question, 120))}”</div>']
     for n, hit in enumerate(retrieval.hits, start=1):
         c = hit.chunk
         citation = cited.get(c.slide_id)
-        badge = '<span class="src-badge">✓ cited</span>' if citation else ""
+        # every cited sentence passed the truth check or is the slide's own line (answer._shown_sentences)
+        badge = '<span class="src-badge">✓ cited, checked</span>' if citation else ""
         support = f'<div class="src-snippet">Supports: “{text(citation.snippet)}”</div>' if citation else ""
+        if citation and c.slide_id in corrected:
+            support += (
+                '<div class="src-snippet">The reply contradicted this slide; '
+                "its own line is quoted instead.</div>"
+            )
         parts.append(
             f'<div class="src{" cited" if citation else ""}">'
             f'<div><span class="src-title">[{n}] {text(c.title)}</span>{badge}</div>'
             f'<div class="src-where">{text(c.deck_title)}, slide {int(c.slide)}</div>'
-            f'<div class="src-text">{text(_trim(c.text, SLIDE_CHARS)) or "(no text on this slide)"}</div>'
+            f'<div class="src-text">{text(_trim(c.shown, SLIDE_CHARS)) or "(no text on this slide)"}</div>'
             f"{support}</div>"
         )
     if not retrieval.hits:

@@ -71,14 +71,74 @@ def agreement(path: Path) -> None:
             print(f"  disagree (check {predicted}, label {human}): {row['sentence'][:100]!r} on {row['slide']}")
 
 
+def truth_agreement(path: Path) -> None:
+    """How the truth check (``assistant.truth``) does on the three-way labels: contradictions caught, false alarms."""
+    from assistant.support import evidence_text
+    from assistant.truth import check
+
+    by_id = slides()
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    flagged: dict[str, list[tuple[dict, object]]] = {}
+    for row in rows:
+        verdict = check(row["sentence"], evidence_text(by_id[row["slide"]].search_text), row.get("question", ""))
+        flagged.setdefault(row.get("verdict", "supported" if row["supported"] else "unsupported"), []).append(
+            (row, verdict)
+        )
+    print(f"truth check on {len(rows)} hand-labelled sentences")
+    for label in ("contradicted", "supported", "unsupported"):
+        group = flagged.get(label, [])
+        hits = [(r, v) for r, v in group if not v.ok]
+        share = f"{len(hits) / len(group):.3f}" if group else "n/a"
+        print(f"  {label}: flagged {len(hits)}/{len(group)} = {share}")
+    caught = [v for r, v in flagged.get("contradicted", []) if not v.ok]
+    false_alarms = [v for r, v in flagged.get("supported", []) if not v.ok]
+    if caught or false_alarms:
+        print(f"  precision for 'contradicted': {len(caught)}/{len(caught) + len(false_alarms)}")
+    for label, want in (("contradicted", False), ("supported", True)):
+        for row, verdict in flagged.get(label, []):
+            if verdict.ok is not want:
+                print(f"  {label}, check {verdict.reason or 'ok'}: {row['id']} {row['sentence'][:110]!r}")
+
+
+def judge_scores(path: Path, out: Path) -> None:
+    """P("Yes") of the packaged model as a judge (``truth.judge_messages``) for every labelled sentence."""
+    import time
+
+    from assistant.answer import Assistant
+    from assistant.config import Settings
+    from assistant.truth import judge_messages, yes_probability
+
+    assistant = Assistant(Settings.from_env())
+    assistant.warm(slides="now")
+    gen = assistant.generator()
+    by_id = slides()
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    seconds = []
+    with out.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            start = time.perf_counter()
+            p = yes_probability(gen, judge_messages(by_id[row["slide"]], row["sentence"], row.get("question", "")))
+            seconds.append(time.perf_counter() - start)
+            handle.write(json.dumps({**row, "p_yes": round(p, 4), "seconds": round(seconds[-1], 3)}) + "\n")
+            handle.flush()
+    seconds.sort()
+    print(f"judged {len(rows)} sentences; median {seconds[len(seconds) // 2]:.2f} s a sentence")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--sample", type=Path, default=None, help="results.jsonl to draw unlabelled sentences from")
     parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--truth", action="store_true", help="score the truth check on the three-way labels")
+    parser.add_argument("--judge", type=Path, default=None, help="write the model judge's P(Yes) per label to FILE")
     args = parser.parse_args()
-    if args.sample:
+    if args.judge:
+        judge_scores(args.labels, args.judge)
+    elif args.truth:
+        truth_agreement(args.labels)
+    elif args.sample:
         sample(args.sample, args.n, args.seed)
     else:
         agreement(args.labels)

@@ -1,0 +1,61 @@
+"""What of a model's reply may be shown: no questions, no fragments, no dump of slide lines.
+
+The 1.5B sometimes answers by copying its slides line after line, headings and the slide's own
+questions to the audience included ("What about sequence output? [1] Just have an output at every
+layer [1]"), or stops mid-phrase ("These models are detailed in slides and."). Such sentences are
+dropped before citing; a reply that is still mostly copied lines keeps the ones nearest the question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.metrics import normalize
+
+_DANGLING = frozenset(
+    "a an the and or but of to in on at for with by from as is are was were be its their his her this that "
+    "these those such than which whose".split()
+)
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
+_TERMINAL = re.compile(r"[.!?)\]\"”]\s*$")
+DUMP_SHARE = 0.6  # a reply whose sentences are at least this share of copied slide lines is a dump
+DUMP_KEEP = 2  # ... and keeps this many of them
+
+
+def is_question(sentence: str) -> bool:
+    """A sentence that asks rather than answers (a slide's question to the audience, or the model's)."""
+    return sentence.rstrip(" \"'”)]").endswith("?")
+
+
+def is_fragment(sentence: str, alone: bool) -> bool:
+    """A sentence that ends mid-phrase, or (unless it is the whole reply) a heading-like scrap.
+
+    ``alone``: the sentence is the reply's only one; a short answer ("5:10 in Dwinelle 155.") stands.
+    """
+    words = _WORD.findall(sentence)
+    if not words:
+        return True
+    if _TERMINAL.search(sentence) and words[-1].lower() in _DANGLING:
+        return True
+    return not alone and len(words) <= 4 and not _TERMINAL.search(sentence)
+
+
+def copied_line(sentence: str, slide_text: str) -> bool:
+    """Whether ``sentence`` is one of the slide's lines, word for word (bullets and case aside)."""
+    said = normalize(sentence)
+    if len(said.split()) < 3:
+        return False
+    return any(said == normalize(line.strip(" -*\t•")) for line in slide_text.splitlines() if line.strip())
+
+
+def is_dump(copied: list[bool]) -> bool:
+    """Whether a reply is mostly slide lines copied in sequence (three or more, and most of it)."""
+    return sum(copied) >= 3 and sum(copied) >= DUMP_SHARE * len(copied)
+
+
+def quote(line: str) -> str:
+    """A slide line offered in place of a sentence that contradicted it."""
+    line = line.strip(" -*\t•").rstrip()
+    if line.endswith((".", "!")):
+        line = line[:-1]
+    return f"The slide says: “{line}”."

@@ -1,0 +1,233 @@
+"""Does an answer sentence say what its slide says? A cheap check after the model, per sentence.
+
+Citations only show that a sentence's words come from a slide; a small model readily writes the
+slide's claim negated ("the review covers new material" against "no new content"), with the wrong
+cell of a table, or agrees with a question whose premise the slide contradicts. Each cited
+sentence is compared with the clause of its slide that shares most of its content words:
+
+* **negation**: one says "not"/"no"/"never"/"without" and the other does not;
+* **opposite**: one says "improves", "more", "before", the other "hurts", "fewer", "after";
+* **number**: the sentence has a number the slide lacks, where the matching clause has another;
+* **table cell**: the sentence names one row of a table (``tables``) and a value of another row;
+* **yes/no**: the reply starts with "Yes" to a question the slide's clause negates or reverses.
+
+Only a clause that shares enough words with the sentence is compared, so a sentence about
+something else is left to the support check. A sentence that fails is not shown as the model
+wrote it (``answer``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant import prompts
+from assistant.index import tokenize
+from assistant.tables import table_entity
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+_NUMBER = re.compile(r"\d+(?:[.:]\d+)?%?")
+_CLAUSE_BREAK = re.compile(r"[;:!?]|,\s+(?:but|while|whereas|and|so|i\.e\.|e\.g\.)\s|\s[—–]\s|\(|\)|,\s")
+_NEGATION = frozenset(
+    "not no never none nothing nobody neither nor cannot without isn't aren't wasn't weren't don't doesn't "
+    "didn't can't couldn't won't wouldn't shouldn't hasn't haven't hadn't mustn't".split()
+)
+# Pairs of word sets that state opposite things about the same subject.
+_OPPOSITES = [
+    (
+        {"improve", "improves", "improved", "improving", "helps", "help", "helped", "better", "benefits"},
+        {"hurt", "hurts", "harm", "harms", "degrade", "degrades", "degraded", "worse", "worsens", "worsen"},
+    ),
+    (
+        {"increase", "increases", "increased", "increasing", "more", "higher", "larger", "bigger", "greater", "many"},
+        {
+            "decrease",
+            "decreases",
+            "decreased",
+            "decreasing",
+            "fewer",
+            "less",
+            "lower",
+            "smaller",
+            "reduce",
+            "reduces",
+            "reduced",
+            "few",
+        },
+    ),
+    ({"before", "earlier"}, {"after", "later"}),
+    ({"same", "identical", "similar"}, {"different", "differs", "differ"}),
+    ({"supervised"}, {"unsupervised", "self-supervised"}),
+    ({"easy", "easier", "simple", "simpler"}, {"hard", "harder", "difficult", "complex"}),
+    ({"fast", "faster", "quick", "quicker"}, {"slow", "slower"}),
+    ({"true", "correct"}, {"false", "incorrect", "wrong"}),
+    ({"first"}, {"last", "final"}),
+    ({"allowed", "permitted"}, {"forbidden", "prohibited", "banned"}),
+    ({"robust", "robustness"}, {"vulnerable", "brittle", "fragile"}),
+    ({"include", "includes", "included"}, {"exclude", "excludes", "excluded"}),
+    (
+        {"maximize", "maximizes", "maximizing", "maximise", "maximum"},
+        {"minimize", "minimizes", "minimizing", "minimise", "minimum"},
+    ),
+    ({"positive"}, {"negative"}),
+    ({"always"}, {"never", "rarely"}),
+]
+_YES = re.compile(r"^\s*(yes|yeah|yep|correct|right|indeed|true)\b[,.!;:]?\s*", re.I)
+_NO = re.compile(r"^\s*(no|nope|incorrect|false)\b[,.!;:]?\s*", re.I)
+_QUESTION_START = re.compile(
+    r"^\s*(is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|am|must|may)\b", re.I
+)
+MIN_SHARED = 2  # content words a clause must share with a sentence to be its counterpart
+MIN_SHARE = 0.5  # ... and the share of the sentence's content words that must be in it
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The check's finding for one sentence: ``ok``, or why not and the slide line it contradicts."""
+
+    ok: bool
+    reason: str = ""  # "negation", "opposite", "number", "table cell", "yes/no"; "" when ok
+    line: str = ""  # the slide line the sentence was compared with
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def negated(text: str) -> bool:
+    """Whether ``text`` carries an odd number of negations ("no new content", "not a substitute")."""
+    ws = words(text)
+    return sum(1 for w in ws if w in _NEGATION or w.endswith("n't")) % 2 == 1
+
+
+def opposite(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` use opposite words of one pair, each without the other's word."""
+    wa, wb = set(words(a)), set(words(b))
+    only_a, only_b = wa - wb, wb - wa  # words both use ("larger models") say nothing either way
+    for left, right in _OPPOSITES:
+        for x, y in ((left, right), (right, left)):
+            if only_a & x and only_b & y and not only_a & y and not only_b & x:
+                return True
+    return False
+
+
+def clauses(text: str) -> list[tuple[str, str]]:
+    """``(clause, line)`` for every clause of every line of ``text``; a line is its own first clause."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip(" -*\t•")
+        if not line:
+            continue
+        out.append((line, line))
+        if table_entity(line) is None:
+            out.extend((part.strip(), line) for part in _CLAUSE_BREAK.split(line) if len(words(part)) >= 2)
+    return out
+
+
+def counterpart(sentence: str, text: str) -> tuple[str, str] | None:
+    """The clause of ``text`` (and its line) that shares most content words with ``sentence``, if enough."""
+    own = set(tokenize(sentence))
+    if not own:
+        return None
+    best, best_key = None, (0, 0.0)
+    for clause, line in clauses(text):
+        shared = len(own & set(tokenize(clause)))
+        # prefer the clause with most shared words; among equals, the shortest (the most specific)
+        key = (shared, -len(words(clause)))
+        if shared and key > best_key:
+            best, best_key = (clause, line), key
+    if best is None:
+        return None
+    shared = best_key[0]
+    if shared < MIN_SHARED and shared < len(own):
+        return None
+    if shared / len(own) < MIN_SHARE:
+        return None
+    return best
+
+
+def _claim(sentence: str) -> str:
+    """The sentence without a leading "Yes,"/"No," (those answer the question; the rest is the claim)."""
+    return _NO.sub("", _YES.sub("", sentence, count=1), count=1)
+
+
+def _table_cell(sentence: str, text: str) -> str | None:
+    """The table line of the row ``sentence`` names when it gives a value of another row, else None."""
+    rows = [
+        (entity, cells, line)
+        for line in text.splitlines()
+        if (found := table_entity(line.strip()))
+        for entity, cells in [found]
+    ]
+    if not rows:
+        return None
+    lowered = f" {' '.join(words(sentence))} "
+    named = [row for row in rows if f" {' '.join(words(row[0]))} " in lowered]
+    if len(named) != 1:
+        return None
+    entity, own_cells, line = named[0]
+    own = f" {' '.join(words(own_cells))} "
+    for other, cells, _ in rows:
+        if other == entity:
+            continue
+        for cell in cells.split("; "):
+            value = cell.split(": ", 1)[-1]
+            value_words = " ".join(words(value))
+            if len(value_words) >= 3 and f" {value_words} " in lowered and f" {value_words} " not in own:
+                return line
+    return None
+
+
+def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
+    """Whether ``sentence`` states what ``slide_text`` states, as far as a cheap reading can tell."""
+    line = _table_cell(sentence, slide_text)
+    if line is not None:
+        return Verdict(False, "table cell", line)
+    if question and _YES.match(sentence) and _QUESTION_START.match(question):
+        found = counterpart(question, slide_text)
+        if found and (negated(question) != negated(found[0]) or opposite(question, found[0])):
+            return Verdict(False, "yes/no", found[1])
+    claim = _claim(sentence)
+    found = counterpart(claim, slide_text)
+    if found is None:
+        return Verdict(True)
+    clause, line = found
+    if negated(claim) != negated(clause):
+        return Verdict(False, "negation", line)
+    if opposite(claim, clause):
+        return Verdict(False, "opposite", line)
+    numbers = set(_NUMBER.findall(claim))
+    if numbers - set(_NUMBER.findall(slide_text)) and _NUMBER.search(clause):
+        return Verdict(False, "number", line)
+    return Verdict(True, "", line)
+
+
+JUDGE_YES = 0.5  # P("Yes") below this and the model, shown the slide, does not find the sentence on it
+
+
+def statement(sentence: str, question: str) -> str:
+    """What the judge reads: a reply opening with yes or no is judged as the answer to its question."""
+    if question and (_YES.match(sentence) or _NO.match(sentence)):
+        return f'The answer to "{question}" is: {sentence}'
+    return sentence
+
+
+def judge_messages(chunk, sentence: str, question: str = "") -> list[dict[str, str]]:
+    """A yes/no prompt that starts like every answer prompt whose first slide is ``chunk``.
+
+    That start's KV cache is kept per slide (``answer.slide_prefix``), so the judge's model run
+    covers only the statement and the instruction.
+    """
+    content = prompts.load("judge_user").format(
+        slides=prompts.slide_block(1, chunk), statement=statement(sentence, question)
+    )
+    return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
+
+
+def yes_probability(generator, messages: list[dict[str, str]]) -> float:
+    """The model's P("Yes"): from its logits where the engine gives them, else from its first word."""
+    score = getattr(generator, "yes_probability", None)
+    if score is not None:
+        return score(messages)
+    reply = "".join(generator.stream(messages, 2)).strip().lower()
+    return 1.0 if reply.startswith("yes") else 0.0

@@ -1,0 +1,208 @@
+"""The truth check, tables read as rows, and what of a reply may be shown.
+
+Unit cases are written by hand from the shipped deck; the pipeline cases run the real index and
+embedder with a stand-in model (a constructor argument of ``Assistant``) that writes a known reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from assistant import metrics, truth
+from assistant.answer import Assistant, is_broad
+from assistant.shaping import copied_line, is_dump, is_fragment, is_question, quote
+from assistant.tables import linearize, rows_to_lines, table_entity
+
+TODAY = """Today's lecture
+Today's lecture is for 182 students only, and it is the last lecture
+No lecture Wednesday! You have midterm 2 instead
+Same high level points as the last midterm review lecture: no new content, not a substitute for studying on \
+your own, we may not get through all slides, etc."""
+LOGISTICS = """Midterm 2 logistics
+Midterm time is 5-7pm — arrive promptly at 5pm, we begin promptly at 5:10
+One double sided 8.5x11in cheat sheet is permitted"""
+WILDS = linearize(
+    "Dataset\tiWildCam\tCamelyon17\tRxRx1\n"
+    "Adapted from\tBeery et al. 2020\tBandi et al. 2018\tTaylor et al. 2019\n"
+    "Domain (d)\tcamera\thospital\tbatch"
+)
+SCALE = "Larger models require fewer samples to achieve the same performance"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_a_wide_tab_table_becomes_one_line_per_column_with_header_names():
+    assert WILDS.splitlines() == [
+        "iWildCam — Adapted from: Beery et al. 2020; Domain (d): camera",
+        "Camelyon17 — Adapted from: Bandi et al. 2018; Domain (d): hospital",
+        "RxRx1 — Adapted from: Taylor et al. 2019; Domain (d): batch",
+    ]
+    entity, cells = table_entity(WILDS.splitlines()[1])
+    assert (entity, cells) == ("Camelyon17", "Adapted from: Bandi et al. 2018; Domain (d): hospital")
+
+
+def test_pipe_and_html_tables_become_one_line_per_row_and_other_lines_stay():
+    pipe = "Intro line\n| Model | Params |\n|---|---|\n| GPT-2 | 1.5B |\n| BERT | 340M |\n| T5 | 11B |\nAfter"
+    assert linearize(pipe).splitlines() == [
+        "Intro line",
+        "GPT-2 — Params: 1.5B",
+        "BERT — Params: 340M",
+        "T5 — Params: 11B",
+        "After",
+    ]
+    html = "<table><tr><th>Model</th><th>Params</th></tr><tr><td>GPT-2</td><td><b>1.5B</b></td></tr></table>"
+    assert linearize(html) == "GPT-2 — Params: 1.5B"
+    assert linearize("no table here\n- a bullet") == "no table here\n- a bullet"
+    assert rows_to_lines([["only one row"]]) == ["only one row"]
+
+
+def test_the_shipped_table_slide_is_indexed_as_rows_and_shown_as_written(shipped_index):
+    chunk = next(c for c in shipped_index.chunks if c.title == "The WILDS benchmark")
+    assert "Camelyon17 — " in chunk.text and "Domain (d): hospital" in chunk.text
+    assert "\t" not in chunk.text and "\t" in chunk.shown
+
+
+# --------------------------------------------------------------------------- the check
+
+
+@pytest.mark.parametrize(
+    ("sentence", "slide", "question", "reason"),
+    [
+        ("Yes, the review lecture covers new material.", TODAY, "Does the review cover new material?", "yes/no"),
+        ("The review lecture covers new material.", TODAY, "", "negation"),
+        ("Yes, there is a lecture on Wednesday.", TODAY, "is there lecture on wednesday?", "yes/no"),
+        ("There is a lecture on Wednesday.", TODAY, "", "negation"),
+        ("Cheat sheets are not permitted.", LOGISTICS, "", "negation"),
+        ("The midterm begins promptly at 5:00.", LOGISTICS, "", "number"),
+        ("Larger models require more samples to achieve the same performance.", SCALE, "", "opposite"),
+        ("The domain for Camelyon17 is camera.", WILDS, "", "table cell"),
+        ("Camelyon17 was adapted from Beery et al. 2020.", WILDS, "", "table cell"),
+    ],
+)
+def test_a_contradicted_sentence_fails_with_its_reason_and_line(sentence, slide, question, reason):
+    verdict = truth.check(sentence, slide, question)
+    assert not verdict.ok and verdict.reason == reason
+    assert verdict.line and verdict.line in slide
+
+
+@pytest.mark.parametrize(
+    ("sentence", "slide", "question"),
+    [
+        ("No, the review lecture does not cover new material.", TODAY, "Does the review cover new material?"),
+        ("No, there is no lecture on Wednesday; you have midterm 2 instead.", TODAY, "is there lecture on wednesday?"),
+        ("Today's lecture is the last lecture.", TODAY, ""),
+        ("The midterm begins promptly at 5:10 in the evening.", LOGISTICS, ""),
+        ("One double sided cheat sheet is permitted.", LOGISTICS, ""),
+        ("Larger models need fewer samples for the same performance.", SCALE, ""),
+        ("The domain for Camelyon17 is the hospital.", WILDS, ""),
+        ("iWildCam and Camelyon17 use camera and hospital domains.", WILDS, ""),  # two rows named: not judged
+        ("Transformers are covered on the slides.", TODAY, ""),  # nothing to compare with
+    ],
+)
+def test_a_sentence_the_slide_states_passes(sentence, slide, question):
+    assert truth.check(sentence, slide, question).ok
+
+
+# --------------------------------------------------------------------------- shaping
+
+
+def test_questions_fragments_and_dumps_are_recognised():
+    assert is_question("What about sequence output?") and not is_question("The output is a sequence.")
+    assert is_fragment("These models are detailed in slides and.", alone=False)
+    assert is_fragment("The number of the slide is.", alone=True)
+    assert is_fragment("Sequential outputs", alone=False) and not is_fragment("Dwinelle 155", alone=True)
+    assert not is_fragment("Just have an output at every layer.", alone=False)
+    assert copied_line("just have an output at every layer.", "- What about it?\n- Just have an output at every layer")
+    assert is_dump([True, True, True, False]) and not is_dump([True, True, False, False]) and not is_dump([True] * 2)
+    assert quote("No lecture Wednesday! You have midterm 2 instead") == (
+        "The slide says: “No lecture Wednesday! You have midterm 2 instead”."
+    )
+    assert is_broad("what should i know about transformers") and not is_broad("what is a transformer?")
+
+
+def test_premise_corrected_needs_the_correcting_fact_and_none_of_the_wrong_claims():
+    facts, wrong = [["no new content", "no new material"]], ["yes"]
+    assert metrics.premise_corrected("No: there is no new content.", False, facts, wrong) == 1.0
+    assert metrics.premise_corrected("Yes, but there is no new content.", False, facts, wrong) == 0.0
+    assert metrics.premise_corrected("It covers the midterm.", False, facts, wrong) == 0.0
+    assert metrics.premise_corrected("no new content", True, facts, wrong) == 0.0
+    assert metrics.states_any("Yes, it does.", ["yes"]) and not metrics.states_any("Eyes closed.", ["yes"])
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+class WritesReply:
+    """A stand-in model that always writes ``reply``."""
+
+    def __init__(self, reply: str, name: str = "stand-in") -> None:
+        self.reply, self.name = reply, name
+
+    def stream(self, messages, max_new_tokens=200):
+        words = self.reply.split(" ")
+        for n, word in enumerate(words, start=1):
+            yield word if n == len(words) else word + " "
+
+
+@pytest.fixture()
+def answer_with(settings, embedder, shipped_index):
+    def run(question: str, reply: str):
+        model = WritesReply(reply)
+        assistant = Assistant(
+            replace(settings, model=model.name), embedder=embedder, index=shipped_index, generator=model
+        )
+        return assistant.answer(question)
+
+    return run
+
+
+def test_no_shown_answer_keeps_a_negated_claim(answer_with):
+    answer = answer_with(
+        "Does the review lecture cover any new material, and can I just go to it instead of studying?",
+        "Yes, the review lecture covers new material. [1] It is for 182 students only. [1]",
+    )
+    assert not answer.refused
+    assert "covers new material" not in answer.answer
+    assert "no new content" in answer.answer and "182 students" in answer.answer
+    assert [s["check"] for s in answer.sentences] == ["corrected", "passed"]
+    assert answer.removed[0]["reason"] in ("negation", "yes/no")
+    assert answer.citations and answer.citations[0].title == "Today's lecture"
+    assert "no new content" in answer.citations[0].snippet
+
+
+def test_a_wrong_table_cell_is_replaced_by_the_row(answer_with):
+    answer = answer_with("in wilds, what's the domain for Camelyon17?", "The domain for Camelyon17 is camera. [1]")
+    assert not answer.refused, answer.answer
+    assert "camera" not in answer.answer and "hospital" in answer.answer
+    assert answer.citations[0].title == "The WILDS benchmark"
+
+
+def test_a_reply_of_slide_questions_and_fragments_keeps_only_statements(answer_with):
+    answer = answer_with(
+        "give me some examples of tasks where the output is a whole sequence",
+        "Sequential outputs\nWhat about sequence output? [1]\nJust have an output at every layer. [1]\n"
+        "These models are detailed in slides and.",
+    )
+    assert "?" not in answer.answer and "slides and" not in answer.answer
+    assert "Sequential outputs" not in answer.answer
+    assert {r["reason"] for r in answer.removed} >= {"question", "fragment"}
+
+
+def test_a_broad_question_the_model_misses_is_answered_from_the_slide(answer_with):
+    answer = answer_with(
+        "what should i know about transformers",
+        "Transformers are a kind of network used in many applications such as chatbots.",
+    )
+    assert not answer.refused, answer.answer
+    assert answer.citations[0].title == "Transformers"
+    assert "attention" in answer.answer and all(s["check"] == "slide" for s in answer.sentences)
+
+
+def test_a_reply_nothing_supports_is_still_refused(answer_with):
+    answer = answer_with("what should i know about transformers", "")
+    assert answer.refused
+    answer = answer_with("How does adversarial training work?", "Bananas are yellow fruit grown in the tropics.")
+    assert answer.refused and answer.refusal_reason == "unsupported"
