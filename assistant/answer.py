@@ -16,7 +16,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -140,6 +140,7 @@ def build_messages(
     history: Sequence[Turn],
     context_k: int = 3,
     texts: Sequence[str] | None = None,
+    template: str = "answer_user",
 ) -> list[Message]:
     """System prompt, the last exchange (for follow-ups), then the numbered slides and the question.
 
@@ -153,7 +154,7 @@ def build_messages(
     hits = retrieval.hits[:context_k]
     bodies = [None, *(texts or []), *[None] * len(hits)]  # whole text where no excerpt is given
     blocks = [prompts.slide_block(n, hit.chunk, bodies[n - 1]) for n, hit in enumerate(hits, start=1)]
-    content = prompts.load("answer_user").format(slides="\n\n".join(blocks), question=question)
+    content = prompts.load(template).format(slides="\n\n".join(blocks), question=question)
     messages.append({"role": "user", "content": content})
     return messages
 
@@ -265,7 +266,14 @@ class Assistant:
 
     def prompt(self, question: str, retrieval: Retrieval, history: Sequence[Turn] = ()) -> list[Message]:
         """The messages the model gets for ``question``, with this process's context settings."""
-        return build_messages(question, retrieval, history, self.settings.context_k, self.excerpts(question, retrieval))
+        return build_messages(
+            question,
+            retrieval,
+            history,
+            self.settings.context_k,
+            self.excerpts(question, retrieval),
+            self.settings.answer_prompt,
+        )
 
     def excerpts(self, question: str, retrieval: Retrieval) -> list[str] | None:
         """The texts of the prompt's slides after the first, cut to ``context_words`` (None: whole slides)."""
@@ -405,13 +413,17 @@ class Assistant:
         vectors = self.embedder.embed(plain + slide_texts + [result.question])
         sentence_vectors, slide_vectors = vectors[: len(kept)], vectors[len(kept) : -1]
         out: list[dict] = []
+        judged = 0
         for sentence, text, vector in zip(kept, plain, sentence_vectors, strict=True):
             support = best_support(sentence, vector, slide_texts, slide_vectors)
             row = {"text": text, "source": None, "support": round(support.score, 4), "check": "", "similarity": 0.0}
             row["similarity"] = float(np.dot(vector, vectors[-1]))
             if support.source is not None:
-                verdict = self._verdict(text, context[support.source].chunk, slide_texts[support.source], result, gen)
+                judge = gen if judged < self.settings.judge else None
+                verdict = self._verdict(text, context[support.source].chunk, slide_texts[support.source], result, judge)
+                judged += verdict.judge is not None
                 row["source"] = context[support.source].chunk.slide_id
+                row["judge"] = verdict.judge
                 row["check"] = "passed" if verdict.ok else "corrected"
                 row["copied"] = copied_line(text, slide_texts[support.source])
                 if not verdict.ok:
@@ -433,15 +445,16 @@ class Assistant:
     def _verdict(self, text: str, chunk, slide_text: str, result: Answer, gen: Generator | None) -> truth.Verdict:
         """The cheap reading first (``truth.check``); then, when on, the model as a judge of what passed."""
         verdict = truth.check(text, slide_text, result.question)
-        if not verdict.ok or gen is None or not self.settings.judge:
+        if not verdict.ok or gen is None:
             return verdict
         start = time.perf_counter()
-        p_yes = truth.yes_probability(gen, truth.judge_messages(chunk, text, result.question))
+        p_yes = round(truth.yes_probability(gen, truth.judge_messages(chunk, text, result.question)), 4)
         result.timings["judge_s"] = round(result.timings.get("judge_s", 0.0) + time.perf_counter() - start, 4)
         if p_yes >= truth.JUDGE_YES:
-            return verdict
+            return replace(verdict, judge=p_yes)
         found = truth.counterpart(text, slide_text)
-        return truth.Verdict(False, "judge", found[1] if found else verdict.line or snippet(text, slide_text))
+        line = found[1] if found else verdict.line or snippet(text, slide_text)
+        return truth.Verdict(False, "judge", line, p_yes)
 
 
 _BROAD = re.compile(

@@ -63,9 +63,14 @@ class Settings:
     decode: str = "int4"
     # Tokens drafted from the prompt and checked per decoder pass (greedy.py); 0 writes one token a pass.
     draft: int = 3
-    # After the cheap truth check, the chat model reads each cited sentence beside its slide and must
-    # find it there (truth.judge_messages); off leaves the cheap check alone.
-    judge: bool = True
+    # The answer prompt's instructions (a file in assistant/prompts/); every one starts with the same slides,
+    # so the slide prefix caches serve them all. "answer_user_premise" and "answer_user_quote" were measured
+    # against it: docs/decisions/read-before-writing.md.
+    answer_prompt: str = "answer_user"
+    # After the cheap truth check, the chat model reads this many of a reply's cited sentences (the first
+    # ones: the opening sentence held 17 of 26 contradictions in the hand labels) beside their slide and
+    # must find them there (truth.judge_messages); each costs a prompt of ~45 tokens. 0 turns it off.
+    judge: int = 1
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     concurrency: int = 1  # answers generated at once; one keeps a 2-core machine responsive
     max_queue: int = 64  # students waiting beyond this get a "busy, try again" message
@@ -91,7 +96,8 @@ class Settings:
             "draft": _env_int("ASSISTANT_DRAFT", base.draft),
             "context_k": _env_int("ASSISTANT_CONTEXT_K", base.context_k),
             "context_words": _env_int("ASSISTANT_CONTEXT_WORDS", base.context_words),
-            "judge": os.environ.get("ASSISTANT_JUDGE", "1" if base.judge else "0") != "0",
+            "answer_prompt": os.environ.get("ASSISTANT_ANSWER_PROMPT", base.answer_prompt),
+            "judge": _env_int("ASSISTANT_JUDGE", base.judge),
         }
         env.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("corpus_dir", "index_dir", "cache_dir"):

@@ -58,7 +58,13 @@ def _engine_fields(settings: Settings) -> dict:
     ``settings.draft`` is left out on purpose: checked drafts never change a reply, so a run resumes across it.
     The prefill weights are given as resolved on this machine ("auto" means bf16 on one CPU, fp32 on another).
     """
-    fields = {"engine": settings.engine, "context_k": settings.context_k, "context_words": settings.context_words}
+    fields = {
+        "engine": settings.engine,
+        "context_k": settings.context_k,
+        "context_words": settings.context_words,
+        "answer_prompt": settings.answer_prompt,
+        "judge": settings.judge,
+    }
     if settings.engine == "transformers":
         from assistant.generate import prefill_mode
 

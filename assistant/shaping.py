@@ -56,6 +56,7 @@ def is_dump(copied: list[bool]) -> bool:
 def quote(line: str) -> str:
     """A slide line offered in place of a sentence that contradicted it."""
     line = line.strip(" -*\t•").rstrip()
+    line = re.split(r"(?<=\?)\s+", line)[-1]  # a question to the audience before the statement is not quoted
     if line.endswith((".", "!")):
         line = line[:-1]
     return f"The slide says: “{line}”."

@@ -100,7 +100,7 @@ def truth_agreement(path: Path) -> None:
                 print(f"  {label}, check {verdict.reason or 'ok'}: {row['id']} {row['sentence'][:110]!r}")
 
 
-def judge_scores(path: Path, out: Path) -> None:
+def judge_scores(path: Path, out: Path, template: str = "judge_user", limit: int = 0) -> None:
     """P("Yes") of the packaged model as a judge (``truth.judge_messages``) for every labelled sentence."""
     import time
 
@@ -113,11 +113,14 @@ def judge_scores(path: Path, out: Path) -> None:
     gen = assistant.generator()
     by_id = slides()
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = rows[:limit] if limit else rows
     seconds = []
     with out.open("w", encoding="utf-8") as handle:
         for row in rows:
             start = time.perf_counter()
-            p = yes_probability(gen, judge_messages(by_id[row["slide"]], row["sentence"], row.get("question", "")))
+            p = yes_probability(
+                gen, judge_messages(by_id[row["slide"]], row["sentence"], row.get("question", ""), template)
+            )
             seconds.append(time.perf_counter() - start)
             handle.write(json.dumps({**row, "p_yes": round(p, 4), "seconds": round(seconds[-1], 3)}) + "\n")
             handle.flush()
@@ -133,9 +136,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--truth", action="store_true", help="score the truth check on the three-way labels")
     parser.add_argument("--judge", type=Path, default=None, help="write the model judge's P(Yes) per label to FILE")
+    parser.add_argument("--judge-prompt", default="judge_user", help="the judge's prompt file (assistant/prompts)")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N labels")
     args = parser.parse_args()
     if args.judge:
-        judge_scores(args.labels, args.judge)
+        judge_scores(args.labels, args.judge, args.judge_prompt, args.limit)
     elif args.truth:
         truth_agreement(args.labels)
     elif args.sample:

@@ -71,12 +71,12 @@ def test_the_shipped_table_slide_is_indexed_as_rows_and_shown_as_written(shipped
 @pytest.mark.parametrize(
     ("sentence", "slide", "question", "reason"),
     [
-        ("Yes, the review lecture covers new material.", TODAY, "Does the review cover new material?", "yes/no"),
-        ("The review lecture covers new material.", TODAY, "", "negation"),
+        ("Yes, the review lecture has new content.", TODAY, "Does the review lecture have new content?", "yes/no"),
+        ("The review lecture has new content.", TODAY, "", "negation"),
         ("Yes, there is a lecture on Wednesday.", TODAY, "is there lecture on wednesday?", "yes/no"),
         ("There is a lecture on Wednesday.", TODAY, "", "negation"),
         ("Cheat sheets are not permitted.", LOGISTICS, "", "negation"),
-        ("The midterm begins promptly at 5:00.", LOGISTICS, "", "number"),
+        ("We begin promptly at 5:00.", LOGISTICS, "", "number"),
         ("Larger models require more samples to achieve the same performance.", SCALE, "", "opposite"),
         ("The domain for Camelyon17 is camera.", WILDS, "", "table cell"),
         ("Camelyon17 was adapted from Beery et al. 2020.", WILDS, "", "table cell"),
@@ -136,10 +136,13 @@ def test_premise_corrected_needs_the_correcting_fact_and_none_of_the_wrong_claim
 
 
 class WritesReply:
-    """A stand-in model that always writes ``reply``."""
+    """A stand-in model that always writes ``reply`` and, as a judge, finds every sentence on its slide."""
 
     def __init__(self, reply: str, name: str = "stand-in") -> None:
         self.reply, self.name = reply, name
+
+    def yes_probability(self, messages):
+        return 0.9
 
     def stream(self, messages, max_new_tokens=200):
         words = self.reply.split(" ")
@@ -161,16 +164,36 @@ def answer_with(settings, embedder, shipped_index):
 
 def test_no_shown_answer_keeps_a_negated_claim(answer_with):
     answer = answer_with(
-        "Does the review lecture cover any new material, and can I just go to it instead of studying?",
-        "Yes, the review lecture covers new material. [1] It is for 182 students only. [1]",
+        "is there lecture on wednesday?",
+        "Yes, there is a lecture on Wednesday. [1] Today's lecture is for 182 students only. [1]",
     )
     assert not answer.refused
-    assert "covers new material" not in answer.answer
-    assert "no new content" in answer.answer and "182 students" in answer.answer
+    assert "there is a lecture on Wednesday" not in answer.answer
+    assert "No lecture Wednesday" in answer.answer and "182 students" in answer.answer
     assert [s["check"] for s in answer.sentences] == ["corrected", "passed"]
-    assert answer.removed[0]["reason"] in ("negation", "yes/no")
+    assert answer.removed[0]["reason"] == "yes/no"
     assert answer.citations and answer.citations[0].title == "Today's lecture"
-    assert "no new content" in answer.citations[0].snippet
+    assert "No lecture Wednesday" in answer.citations[0].snippet
+
+
+class RealJudge(WritesReply):
+    """Writes a fixed reply; the packaged model judges it."""
+
+    def __init__(self, reply: str, judge) -> None:
+        super().__init__(reply)
+        self.yes_probability = judge.yes_probability
+
+
+def test_the_packaged_judge_takes_a_contradicted_opening_sentence_out(settings, embedder, assistant_default):
+    # the reply the product once gave, with a green check, to a question its slide answers the other way
+    model = RealJudge("Yes, the review lecture covers new material. [1]", assistant_default.generator())
+    assistant = Assistant(
+        replace(settings, model=model.name), embedder=embedder, index=assistant_default.index, generator=model
+    )
+    answer = assistant.answer("Does the review lecture cover any new material, and can I just go to it instead?")
+    assert not answer.refused, answer.answer
+    assert "covers new material" not in answer.answer and "no new content" in answer.answer
+    assert answer.removed[0]["reason"] == "judge" and answer.sentences[0]["judge"] < 0.6
 
 
 def test_a_wrong_table_cell_is_replaced_by_the_row(answer_with):
@@ -206,3 +229,50 @@ def test_a_reply_nothing_supports_is_still_refused(answer_with):
     assert answer.refused
     answer = answer_with("How does adversarial training work?", "Bananas are yellow fruit grown in the tropics.")
     assert answer.refused and answer.refusal_reason == "unsupported"
+
+
+class JudgedReply(WritesReply):
+    """A stand-in model whose judge finds on the slide only the sentences in ``stated``."""
+
+    def __init__(self, reply: str, stated: tuple[str, ...]) -> None:
+        super().__init__(reply)
+        self.stated, self.judged = stated, []
+
+    def yes_probability(self, messages):
+        statement = messages[-1]["content"].split("Statement: ", 1)[1].split("\n", 1)[0]
+        self.judged.append(statement)
+        return 0.9 if any(s in statement for s in self.stated) else 0.1
+
+
+def test_a_sentence_the_judge_does_not_find_on_its_slide_is_not_shown(settings, embedder, shipped_index):
+    reply = (
+        "It trains on adversarial examples. [1] "
+        "Adversarial training makes models robust to attacks they were not trained against. [1]"
+    )
+    question = "How does adversarial training work?"
+
+    def ask(judge: int) -> tuple[object, list[str]]:
+        model = JudgedReply(reply, stated=("It trains on adversarial examples",))
+        chosen = replace(settings, model=model.name, judge=judge)
+        answer = Assistant(chosen, embedder=embedder, index=shipped_index, generator=model).answer(question)
+        return answer, model.judged
+
+    answer, judged = ask(judge=2)
+    assert len(judged) == 2 and answer.timings["judge_s"] >= 0
+    assert "not trained against" not in answer.answer and "trains on adversarial examples" in answer.answer
+    assert answer.sentences[0]["check"] == "passed" and answer.sentences[0]["judge"] == 0.9
+    assert answer.removed[0]["reason"] == "judge"
+    answer, judged = ask(judge=1)  # the default: the opening sentence only
+    assert judged == ["It trains on adversarial examples."] and "not trained against" in answer.answer
+    answer, judged = ask(judge=0)
+    assert judged == [] and "not trained against" in answer.answer
+
+
+def test_the_packaged_model_as_judge_tells_a_slide_line_from_its_negation(assistant_default):
+    from assistant.truth import judge_messages, yes_probability
+
+    chunk = next(c for c in assistant_default.index.chunks if c.title == "Today's lecture")
+    gen = assistant_default.generator()
+    stated = yes_probability(gen, judge_messages(chunk, "There is no lecture on Wednesday because of midterm 2."))
+    negated = yes_probability(gen, judge_messages(chunk, "There is a lecture on Wednesday as usual."))
+    assert stated > 0.5 > negated
