@@ -40,22 +40,12 @@ _OPPOSITES = [
         {"hurt", "hurts", "harm", "harms", "degrade", "degrades", "degraded", "worse", "worsens", "worsen"},
     ),
     (
-        {"increase", "increases", "increased", "increasing", "more", "higher", "larger", "bigger", "greater", "many"},
-        {
-            "decrease",
-            "decreases",
-            "decreased",
-            "decreasing",
-            "fewer",
-            "less",
-            "lower",
-            "smaller",
-            "reduce",
-            "reduces",
-            "reduced",
-            "few",
-        },
+        {"increase", "increases", "increased", "increasing"},
+        {"decrease", "decreases", "decreased", "decreasing", "reduce", "reduces", "reduced", "reducing"},
     ),
+    ({"more", "many", "much"}, {"fewer", "less", "few", "little"}),
+    ({"larger", "bigger", "large", "big"}, {"smaller", "small", "tiny"}),
+    ({"higher", "high"}, {"lower", "low"}),
     ({"before", "earlier"}, {"after", "later"}),
     ({"same", "identical", "similar"}, {"different", "differs", "differ"}),
     ({"supervised"}, {"unsupervised", "self-supervised"}),
@@ -80,6 +70,7 @@ _QUESTION_START = re.compile(
 )
 MIN_SHARED = 2  # content words a clause must share with a sentence to be its counterpart
 MIN_SHARE = 0.5  # ... and the share of the sentence's content words that must be in it
+QUESTION_SHARE = 0.3  # a question carries more words of its own ("do bigger models need ...")
 
 
 @dataclass(frozen=True)
@@ -137,7 +128,7 @@ def content(text: str) -> set[str]:
     return set(tokenize(text)) - _LIGHT
 
 
-def counterpart(sentence: str, text: str) -> tuple[str, str] | None:
+def counterpart(sentence: str, text: str, min_share: float = MIN_SHARE) -> tuple[str, str] | None:
     """The clause of ``text`` (and its line) that shares most content words with ``sentence``, if enough."""
     own = content(sentence)
     if not own:
@@ -154,7 +145,7 @@ def counterpart(sentence: str, text: str) -> tuple[str, str] | None:
     shared = best_key[0]
     if shared < MIN_SHARED and shared < len(own):
         return None
-    if shared / len(own) < MIN_SHARE:
+    if shared / len(own) < min_share:
         return None
     return best
 
@@ -197,7 +188,7 @@ def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
     if line is not None:
         return Verdict(False, "table cell", line)
     if question and _YES.match(sentence) and _QUESTION_START.match(question):
-        found = counterpart(question, slide_text)
+        found = counterpart(question, slide_text, QUESTION_SHARE)
         if found and (negated(question) != negated(found[0]) or opposite(question, found[0])):
             return Verdict(False, "yes/no", found[1])
     lines = []
