@@ -216,7 +216,9 @@ class Assistant:
             retrieval_mode=retrieval_mode,
             gate=self.gate,
         )
-        other._generators, other._default, other._lock = self._generators, self._default, self._lock
+        other._generators, other._lock = self._generators, self._lock
+        # the variant's own model is its default, from the shared registry (loaded once)
+        other._default = other.settings.model if settings and settings.engine == "transformers" else self._default
         return other
 
     def generator(self, model: str | None = None) -> Generator:

@@ -201,7 +201,13 @@ def load(index_dir: Path) -> Index:
     current = index_dir / "CURRENT"
     if not current.exists():
         raise IndexProblem(f"no index in {index_dir}; {fix}")
-    folder = index_dir / current.read_text(encoding="utf-8").strip()
+    try:
+        name = current.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        name = ""
+    if not name.startswith("snapshot-") or "/" in name or "\\" in name:
+        raise IndexProblem(f"the index pointer {current} is unreadable; {fix}")
+    folder = index_dir / name
     manifest = read_json(folder / "manifest.json")
     if manifest is None:
         raise IndexProblem(f"the index in {index_dir} has no readable manifest; {fix}")

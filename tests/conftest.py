@@ -63,14 +63,15 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def assistant_fast(settings: Settings, embedder, shipped_index):
-    """The real pipeline with the fast packaged model (0.5B) and short replies, for end-to-end tests."""
+def assistant_fast(settings: Settings, assistant_default):
+    """The real pipeline with the fast packaged model (0.5B) and short replies, for end-to-end tests.
+
+    A variant of ``assistant_default``: one copy of each model for the whole session, since a CPU
+    without bf16 instructions keeps an fp32 copy of each (24 GB did not hold two of every model).
+    """
     from dataclasses import replace
 
-    from assistant.answer import Assistant
-
-    fast = replace(settings, model="qwen2.5-coder-0.5b", max_new_tokens=80)
-    return Assistant(fast, embedder=embedder, index=shipped_index)
+    return assistant_default.variant(replace(settings, model="qwen2.5-coder-0.5b", max_new_tokens=80))
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,18 @@ def test_corrupt_index_is_rebuilt_by_load_or_build(shipped_index, embedder, corp
     assert ix.load(tmp_path / "idx").manifest["chunks"] == 43
 
 
+@pytest.mark.parametrize("pointer", [bytes(range(256)), b"", b"../../etc", b"snapshot-000000000000"])
+def test_a_corrupt_index_pointer_gives_a_clear_message_and_is_rebuilt(
+    shipped_index, embedder, corpus_copy: Path, tmp_path: Path, pointer: bytes
+):
+    ix.save(shipped_index, tmp_path / "idx")
+    (tmp_path / "idx" / "CURRENT").write_bytes(pointer)
+    with pytest.raises(IndexProblem, match="run: assistant index"):
+        ix.load(tmp_path / "idx")
+    assert len(ix.load_or_build(corpus_copy, tmp_path / "idx", embedder).chunks) == 43
+    assert ix.load(tmp_path / "idx").manifest["chunks"] == 43
+
+
 def test_missing_index_message():
     with pytest.raises(IndexProblem, match="no index in .*; run: assistant index"):
         ix.load(Path("/nonexistent/index"))

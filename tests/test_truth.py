@@ -100,6 +100,7 @@ def test_a_contradicted_sentence_fails_with_its_reason_and_line(sentence, slide,
         ("The domain for Camelyon17 is the hospital.", WILDS, ""),
         ("iWildCam and Camelyon17 use camera and hospital domains.", WILDS, ""),  # two rows named: not judged
         ("Transformers are covered on the slides.", TODAY, ""),  # nothing to compare with
+        ("Autoregressive models are not fast at sampling.", "Autoregressive models are slow at sampling", ""),
     ],
 )
 def test_a_sentence_the_slide_states_passes(sentence, slide, question):
