@@ -194,13 +194,12 @@ def test_generate_streams_progress_then_a_friendly_error_without_loading_a_model
 
 
 @pytest.fixture(scope="module")
-def app_url(settings: Settings, embedder, shipped_index):
+def app_url(settings: Settings, assistant_default):
     # The default model, as students get it: the 0.5B writes statements for questions, and its
-    # true/false verdicts do not survive the self-check's second order of the options.
-    assistant = Assistant(
-        Settings.from_env(corpus_dir=settings.corpus_dir, index_dir=settings.index_dir, cache_dir=settings.cache_dir),
-        embedder=embedder,
-        index=shipped_index,
+    # true/false verdicts do not survive the self-check's second order of the options. A variant of
+    # the session's pipeline, so the session holds one copy of the 1.5B.
+    assistant = assistant_default.variant(
+        Settings.from_env(corpus_dir=settings.corpus_dir, index_dir=settings.index_dir, cache_dir=settings.cache_dir)
     )
     demo = ui.create_app(assistant, assistant.settings)
     _, url, _ = demo.launch(
