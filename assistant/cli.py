@@ -63,7 +63,7 @@ def _stage_bars():
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    from assistant import models
+    from assistant import weights as models
 
     settings = _settings(args)
     keys = list(models.CHAT_MODELS) if args.model == "all" else [settings.model]
@@ -78,7 +78,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
             raise AssistantError(f"model cache {folder} does not match its manifest; run: assistant prepare --force")
         print(f"{key}: ready in {folder}")
     models.embedder_folder(models.embedder_spec(settings.embedder), settings.cache_dir, _stage_bars())
-    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.retrieval.embed import SentenceTransformerEmbedder
 
     # Loading the embedder exports its question encoder to ONNX once (assistant/onnx_query.py).
     SentenceTransformerEmbedder(models.embedder_spec(settings.embedder), settings.cache_dir, settings.threads).embed(
@@ -88,9 +88,9 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from assistant import index as ix
-    from assistant.embed import SentenceTransformerEmbedder
-    from assistant.models import embedder_spec
+    from assistant.corpus import index as ix
+    from assistant.retrieval.embed import SentenceTransformerEmbedder
+    from assistant.weights import embedder_spec
 
     settings = _settings(args)
     embedder = SentenceTransformerEmbedder(embedder_spec(settings.embedder), settings.cache_dir, settings.threads)
@@ -111,11 +111,11 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from assistant.answer import clean_question
-    from assistant.embed import SentenceTransformerEmbedder
-    from assistant.index import load_or_build
-    from assistant.models import embedder_spec
-    from assistant.retrieve import Retriever
+    from assistant.answering.assistant import clean_question
+    from assistant.corpus.index import load_or_build
+    from assistant.retrieval.embed import SentenceTransformerEmbedder
+    from assistant.retrieval.hybrid import Retriever
+    from assistant.weights import embedder_spec
 
     settings = _settings(args)
     question = clean_question(args.question, settings.max_question_chars)
@@ -133,13 +133,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _assistant(args: argparse.Namespace):
-    from assistant.answer import Assistant
+    from assistant.answering.assistant import Assistant
 
     return Assistant(_settings(args))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.answer import DoneEvent, SourcesEvent, TokenEvent
+    from assistant.answering.assistant import DoneEvent, SourcesEvent, TokenEvent
 
     assistant = _assistant(args)
     done = None
@@ -168,9 +168,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant import evaluate
     from assistant.config import project_root
-    from assistant.report import fmt, write_report
+    from assistant.evaluation import run as evaluate
+    from assistant.evaluation.report import fmt, write_report
 
     settings = _settings(args)
     out = args.out or project_root() / "eval" / "reports" / "latest"
@@ -196,9 +196,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_practice(args: argparse.Namespace, settings: Settings, out: Path) -> int:
-    from assistant.answer import Assistant
-    from assistant.practice_eval import evaluate_practice
-    from assistant.report import fmt, write_report
+    from assistant.answering.assistant import Assistant
+    from assistant.evaluation.practice import evaluate_practice
+    from assistant.evaluation.report import fmt, write_report
 
     assistant = Assistant(settings)
     summary = evaluate_practice(assistant, out, per_section=args.per_section, qtype=args.type,
@@ -211,8 +211,8 @@ def _eval_practice(args: argparse.Namespace, settings: Settings, out: Path) -> i
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
-    from assistant.grading import run_terminal_quiz
-    from assistant.practice import export_anki_csv, export_json, generate_set
+    from assistant.practice.grading import run_terminal_quiz
+    from assistant.practice.sets import export_anki_csv, export_json, generate_set
 
     assistant = _assistant(args)
     bar = _bar("writing questions", "question")
@@ -241,7 +241,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from assistant.ui import serve
+    from assistant.ui.chat import serve
 
     return serve(_settings(args), host=args.host, port=args.port, auth=args.auth, share_ok=args.allow_remote)
 
@@ -329,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    from assistant.models import set_offline
+    from assistant.weights import set_offline
 
     set_offline()
     try:

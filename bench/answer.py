@@ -50,9 +50,9 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
     """Run inside the measured process: load, warm, answer the questions, report figures."""
     from dataclasses import replace
 
-    from assistant.answer import Assistant
+    from assistant.answering.assistant import Assistant
     from assistant.config import Settings
-    from assistant.models import chat_spec, require_prepared, set_offline
+    from assistant.weights import chat_spec, require_prepared, set_offline
 
     set_offline()
     settings = replace(Settings.from_env(engine=engine, model=model), **extra)

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant import index as ix  # noqa: E402
-from assistant.chunking import Chunk  # noqa: E402
-from assistant.support import SUPPORTED, lexical_support  # noqa: E402
+from assistant.answering.citations import SUPPORTED, lexical_support  # noqa: E402
+from assistant.corpus import index as ix  # noqa: E402
+from assistant.corpus.chunking import Chunk  # noqa: E402
 
 LABELS = ROOT / "eval" / "grounding_labels.jsonl"
 
@@ -73,8 +73,8 @@ def agreement(path: Path) -> None:
 
 def truth_agreement(path: Path) -> None:
     """How the truth check (``assistant.truth``) does on the three-way labels: contradictions caught, false alarms."""
-    from assistant.support import evidence_text
-    from assistant.truth import check
+    from assistant.answering.citations import evidence_text
+    from assistant.answering.truth import check
 
     by_id = slides()
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -104,9 +104,9 @@ def judge_scores(path: Path, out: Path, template: str = "judge_user", limit: int
     """P("Yes") of the packaged model as a judge (``truth.judge_messages``) for every labelled sentence."""
     import time
 
-    from assistant.answer import Assistant
+    from assistant.answering.assistant import Assistant
+    from assistant.answering.truth import judge_messages, yes_probability
     from assistant.config import Settings
-    from assistant.truth import judge_messages, yes_probability
 
     assistant = Assistant(Settings.from_env())
     assistant.warm(slides="now")

@@ -104,7 +104,7 @@ def _peak_rss_mb(stop: threading.Event, peak: list[float]) -> None:
 
 
 def pct(values: list[float], p: float) -> float | None:
-    from assistant.metrics import percentile
+    from assistant.evaluation.metrics import percentile
 
     return percentile(values, p)
 
@@ -116,10 +116,10 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     args = parser.parse_args()
 
-    from assistant.answer import Assistant
+    from assistant.answering.assistant import Assistant
     from assistant.config import Settings
-    from assistant.llamacpp import free_port
-    from assistant.ui import create_app, launch_options
+    from assistant.engines.llamacpp import free_port
+    from assistant.ui.chat import create_app, launch_options
 
     settings = Settings.from_env()
     model = args.model or settings.model

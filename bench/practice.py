@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answer import Assistant  # noqa: E402
+from assistant.answering.assistant import Assistant  # noqa: E402
+from assistant.answering.citations import SUPPORTED  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.practice import export_json, generate_set  # noqa: E402
-from assistant.practice_eval import key_support  # noqa: E402
-from assistant.support import SUPPORTED  # noqa: E402
+from assistant.evaluation.practice import key_support  # noqa: E402
+from assistant.practice.sets import export_json, generate_set  # noqa: E402
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(relativeCreated)8.0f ms %(message)s")
     if args.log:
-        logging.getLogger("assistant.practice").setLevel(logging.INFO)
+        logging.getLogger("assistant.practice.sets").setLevel(logging.INFO)
 
     settings = Settings.from_env(model=args.model, engine=args.engine)
     assistant = Assistant(settings)

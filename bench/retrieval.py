@@ -19,13 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant import index as ix  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.embed import SentenceTransformerEmbedder  # noqa: E402
-from assistant.metrics import hit_at_k, reciprocal_rank, relevance  # noqa: E402
-from assistant.models import embedder_spec, set_offline  # noqa: E402
-from assistant.qa import read_qa  # noqa: E402
-from assistant.retrieve import MODES, Retriever  # noqa: E402
+from assistant.corpus import index as ix  # noqa: E402
+from assistant.evaluation.metrics import hit_at_k, reciprocal_rank, relevance  # noqa: E402
+from assistant.evaluation.qa import read_qa  # noqa: E402
+from assistant.retrieval.embed import SentenceTransformerEmbedder  # noqa: E402
+from assistant.retrieval.hybrid import MODES, Retriever  # noqa: E402
+from assistant.weights import embedder_spec, set_offline  # noqa: E402
 
 
 def quality(retriever: Retriever, items) -> dict[str, float]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.models import set_offline
+from assistant.weights import set_offline
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "corpus" / "cs182-lecture24-midterm2-review.md"
@@ -39,8 +39,8 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def embedder(settings: Settings):
-    from assistant.embed import SentenceTransformerEmbedder
-    from assistant.models import embedder_spec
+    from assistant.retrieval.embed import SentenceTransformerEmbedder
+    from assistant.weights import embedder_spec
 
     return SentenceTransformerEmbedder(embedder_spec(settings.embedder), settings.cache_dir, settings.threads)
 
@@ -48,7 +48,7 @@ def embedder(settings: Settings):
 @pytest.fixture(scope="session")
 def shipped_index(settings: Settings, embedder):
     """The committed index, loaded as the app loads it (rebuilt only if it is stale)."""
-    from assistant.index import load_or_build
+    from assistant.corpus.index import load_or_build
 
     return load_or_build(settings.corpus_dir, settings.index_dir, embedder)
 
@@ -79,7 +79,7 @@ def assistant_default(settings: Settings, embedder, shipped_index):
     """The real pipeline with the default model (1.5B), as students get it."""
     from dataclasses import replace
 
-    from assistant.answer import Assistant
+    from assistant.answering.assistant import Assistant
 
     return Assistant(replace(settings, max_new_tokens=80), embedder=embedder, index=shipped_index)
 
@@ -87,8 +87,8 @@ def assistant_default(settings: Settings, embedder, shipped_index):
 @pytest.fixture(scope="session")
 def llama_server(settings: Settings):
     """A real OpenAI-compatible server (llama.cpp, same packaged 1.5B weights) on 127.0.0.1."""
-    from assistant.llamacpp import start_server
-    from assistant.models import chat_spec, gguf_path
+    from assistant.engines.llamacpp import start_server
+    from assistant.weights import chat_spec, gguf_path
 
     server, url = start_server(gguf_path(chat_spec(settings.model), settings.cache_dir), settings.threads)
     yield url
@@ -98,7 +98,7 @@ def llama_server(settings: Settings):
 def _engine_assistant(settings: Settings, embedder, index, **overrides):
     from dataclasses import replace
 
-    from assistant.answer import Assistant
+    from assistant.answering.assistant import Assistant
 
     return Assistant(replace(settings, max_new_tokens=80, **overrides), embedder=embedder, index=index)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import ui
 from assistant.config import Settings
+from assistant.ui.chat import chat as ui
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 

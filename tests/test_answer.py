@@ -6,8 +6,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from assistant import prompts
-from assistant.answer import (
+from assistant.answering import prompts
+from assistant.answering.assistant import (
     REFUSAL,
     DoneEvent,
     SourcesEvent,
@@ -110,7 +110,7 @@ def test_sources_come_before_the_first_token(engine_assistant):
     ],
 )
 def test_follow_up_retrieval_uses_the_previous_turn(assistant_default, first, follow_up, gold):
-    from assistant.answer import Turn
+    from assistant.answering.assistant import Turn
 
     history = [Turn(first, "(previous answer)", first)]
     retrieval, query = assistant_default.retrieve(follow_up, history)
@@ -181,7 +181,7 @@ def test_answer_serialises_to_json(assistant_default):
 
 
 def test_a_slide_that_gives_orders_is_quoted_as_data(assistant_default, embedder, corpus_copy):
-    from assistant import index as ix
+    from assistant.corpus import index as ix
 
     (corpus_copy / "club.md").write_text(
         "# Study group\n\n# Study group logistics\n"
@@ -205,8 +205,8 @@ def test_engine_generators_are_found_by_model_key_and_by_default(settings, embed
     """With a non-default engine, asking by model key (what the eval harness does) and by default both work."""
     from dataclasses import replace
 
-    from assistant import answer as answer_module
-    from assistant.answer import Assistant
+    from assistant.answering import assistant as answer_module
+    from assistant.answering.assistant import Assistant
 
     made: list[str | None] = []
 

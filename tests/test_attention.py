@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 
 from transformers.models.qwen2.modeling_qwen2 import eager_attention_forward  # noqa: E402
 
-from assistant.attention import grouped_attention  # noqa: E402
+from assistant.engines.decoding.attention import grouped_attention  # noqa: E402
 
 
 class _Layer:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import ui
 from assistant.config import Settings
+from assistant.ui.chat import chat as ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import chunk_slides, plain_text, split_text
-from assistant.corpus import parse_markdown_deck, read_corpus
+from assistant.corpus.chunking import chunk_slides, plain_text, split_text
+from assistant.corpus.readers import parse_markdown_deck, read_corpus
 
 from .conftest import DECK
 
@@ -103,7 +103,7 @@ def test_bad_files_are_skipped_and_reported(corpus_copy: Path, tmp_path: Path):
 
 
 def test_huge_file_is_skipped(corpus_copy: Path, monkeypatch):
-    import assistant.corpus as corpus
+    import assistant.corpus.readers as corpus
 
     monkeypatch.setattr(corpus, "MAX_FILE_BYTES", 1000)
     (corpus_copy / "huge.md").write_text("# Big\n" + "x" * 5000, encoding="utf-8")

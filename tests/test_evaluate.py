@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import evaluate
-from assistant.evaluate import EvalConfig, read_results
-from assistant.qa import read_qa
-from assistant.report import write_report
+from assistant.evaluation import run as evaluate
+from assistant.evaluation.qa import read_qa
+from assistant.evaluation.report import write_report
+from assistant.evaluation.run import EvalConfig, read_results
 
 from .test_answer import CountingGenerator, model_replaced
 

@@ -6,10 +6,10 @@ import zlib
 
 import numpy as np
 
-from assistant.answer import build_messages, slide_prefix
-from assistant.chunking import Chunk
-from assistant.excerpt import excerpt
-from assistant.generate import PREFIX_END
+from assistant.answering.assistant import build_messages, slide_prefix
+from assistant.answering.excerpt import excerpt
+from assistant.corpus.chunking import Chunk
+from assistant.engines.transformers import PREFIX_END
 
 
 def bag_of_words(texts: list[str]) -> np.ndarray:

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.errors import AssistantError
-from assistant.grading import UNSURE, contradiction, grade, parse_choice
-from assistant.practice import PracticeItem
+from assistant.practice.grading import UNSURE, contradiction, grade, parse_choice
+from assistant.practice.sets import PracticeItem
 
 SOURCE = [{"id": "cs182-lecture24-midterm2-review#31", "title": "Adversarial training (AT)",
            "deck": "Lecture 24: Midterm 2 review", "slide": 31}]
@@ -44,9 +44,9 @@ TF_FALSE = PracticeItem("GANs are density models.", "tf", ["True", "False"], "Fa
 def assistant():
     """Just what grading uses: the packaged embedder and the index (for the source slide's text)."""
     from assistant.config import Settings
-    from assistant.embed import SentenceTransformerEmbedder
-    from assistant.index import load
-    from assistant.models import embedder_spec
+    from assistant.corpus.index import load
+    from assistant.retrieval.embed import SentenceTransformerEmbedder
+    from assistant.weights import embedder_spec
 
     settings = Settings.from_env()
     try:

@@ -10,8 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from assistant import greedy  # noqa: E402
-from assistant.kvbuffer import RoomyLayer, with_room  # noqa: E402
+from assistant.engines.decoding import greedy  # noqa: E402
+from assistant.engines.decoding.kvbuffer import RoomyLayer, with_room  # noqa: E402
 
 
 def _tiny_model(dtype):
@@ -83,7 +83,7 @@ def _int4_model():
     """A small Qwen2 with the int4 layers the real decoder has (rows computed alike in any batch)."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    from assistant import int4
+    from assistant.engines.decoding import int4
 
     config = Qwen2Config(
         hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import index as ix
+from assistant.corpus import index as ix
 from assistant.errors import IndexProblem
-from assistant.retrieve import Retriever, rrf
+from assistant.retrieval.hybrid import Retriever, rrf
 
 from .conftest import ROOT
 
@@ -95,7 +95,7 @@ def test_killed_build_leaves_the_previous_index_loadable(shipped_index, corpus_c
     code = (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "import assistant.index as ix\n"
+        "import assistant.corpus.index as ix\n"
         "real = ix.atomic_write_text\n"
         "ix.atomic_write_text = lambda *a, **k: os._exit(9)\n"  # die just before switching CURRENT
         f"idx = ix.load(Path({str(target)!r}))\n"

@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from assistant import int4  # noqa: E402
-from assistant.generate import TransformersGenerator  # noqa: E402
+from assistant.engines.decoding import int4  # noqa: E402
+from assistant.engines.transformers import TransformersGenerator  # noqa: E402
 from tests.conftest import kv_error  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not int4.supported(), reason="this PyTorch has no CPU int4 kernel")
@@ -136,7 +136,7 @@ def test_the_real_model_answers_from_the_slide_in_each_decode_mode(settings, mod
 
 def test_the_real_decoder_writes_the_same_reply_with_and_without_drafts(settings, monkeypatch):
     """A reply that quotes its slide takes fewer decoder passes with drafts, and is the same to the token."""
-    from assistant import greedy
+    from assistant.engines.decoding import greedy
 
     gen = TransformersGenerator(replace(settings, model="qwen2.5-coder-0.5b"))
     slide = (
@@ -171,7 +171,7 @@ def test_an_unknown_decode_mode_is_a_clear_error(settings):
 
 
 def test_common_prefix_counts_shared_leading_tokens():
-    from assistant.generate import _common_prefix
+    from assistant.engines.transformers import _common_prefix
 
     a = torch.tensor([[1, 2, 3, 4]])
     assert _common_prefix(a, torch.tensor([[1, 2, 9, 4, 5]])) == 2

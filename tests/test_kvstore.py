@@ -10,9 +10,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from assistant.answer import Assistant, build_messages, slide_prefix  # noqa: E402
-from assistant.generate import TransformersGenerator  # noqa: E402
-from assistant.kvstore import KVStore  # noqa: E402
+from assistant.answering.assistant import Assistant, build_messages, slide_prefix  # noqa: E402
+from assistant.engines.kvstore import KVStore  # noqa: E402
+from assistant.engines.transformers import TransformersGenerator  # noqa: E402
 from tests.conftest import kv_error  # noqa: E402
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from assistant.metrics import (
+from assistant.evaluation.metrics import (
     REFUSAL_OUTCOMES,
     fact_recall,
     gold_match,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import models
+from assistant import weights as models
 from assistant.errors import ModelUnavailable
 
 from .conftest import ROOT
@@ -119,7 +119,7 @@ KILLED_PREPARE = r"""
 import os, sys
 from pathlib import Path
 import transformers
-from assistant import models
+from assistant import weights as models
 
 cache = Path(sys.argv[1])
 spec = models.chat_spec("qwen2.5-coder-0.5b")

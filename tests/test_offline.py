@@ -20,9 +20,9 @@ SCRIPT = r"""
 import json
 from dataclasses import replace
 from assistant.config import Settings
-from assistant.answer import Assistant
-from assistant.ui import create_app, launch_options
-from assistant.llamacpp import free_port
+from assistant.answering.assistant import Assistant
+from assistant.ui.chat import create_app, launch_options
+from assistant.engines.llamacpp import free_port
 from gradio_client import Client
 
 settings = replace(Settings.from_env(), model="qwen2.5-coder-0.5b", max_new_tokens=40)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import onnx_query
-from assistant.models import embedder_spec
+from assistant.retrieval import onnx_query
+from assistant.weights import embedder_spec
 
 QUESTIONS = ["When is the midterm?", "whats the cheapest baseline for anomaly detection??", "MAE " * 400]
 

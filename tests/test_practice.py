@@ -18,23 +18,9 @@ from collections import Counter
 
 import pytest
 
-from assistant.chunking import Chunk
+from assistant.corpus.chunking import Chunk
 from assistant.errors import AssistantError
-from assistant.practice import (
-    PracticeItem,
-    PracticeSet,
-    build_messages,
-    export_anki_csv,
-    export_json,
-    resolve_section,
-    run_terminal_quiz,
-    sections,
-    spread,
-    statement,
-    to_item,
-    usable,
-)
-from assistant.practice_checks import (
+from assistant.practice.checks import (
     REASONS,
     check_distractors,
     check_duplicate_options,
@@ -52,6 +38,20 @@ from assistant.practice_checks import (
     json_complete,
     parse_letter,
     parse_reply,
+)
+from assistant.practice.sets import (
+    PracticeItem,
+    PracticeSet,
+    build_messages,
+    export_anki_csv,
+    export_json,
+    resolve_section,
+    run_terminal_quiz,
+    sections,
+    spread,
+    statement,
+    to_item,
+    usable,
 )
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ def test_parser_rejects_malformed_mcq(text):
 
 
 def test_parser_reads_the_compact_mcq_form_and_quotes_the_slide_for_it():
-    from assistant.practice import quote_slide, with_wrong_options
+    from assistant.practice.sets import quote_slide, with_wrong_options
 
     reply = ('```json\n{"question": "What is the best known way to robustify models to lp attacks?", '
              '"answer": "Adversarial training", "wrong": ["Dropout", "Adversarially trained models", "Weight decay", '
@@ -348,7 +348,7 @@ def test_none_of_the_above_is_allowed_as_a_wrong_option_and_kept_last():
 
 
 def test_a_question_about_what_the_slide_states_is_reworded_to_stand_alone():
-    from assistant.practice_checks import reword_slide_reference
+    from assistant.practice.checks import reword_slide_reference
 
     reworded = reword_slide_reference("What does the slide state about transferability of attacks?")
     assert reworded == "Which statement about transferability of attacks is true?"
@@ -436,7 +436,7 @@ def test_duplicate_question_is_rejected():
 def test_a_new_question_with_an_earlier_key_from_the_same_slide_is_a_duplicate():
     from dataclasses import replace
 
-    from assistant.practice_checks import check_same_answer
+    from assistant.practice.checks import check_same_answer
 
     score = mcq("What is the anomaly score of the simple baseline?", ["-max_k p(y = k | x)", "a", "b", "c"],
                 "-max_k p(y = k | x)", "E.")
@@ -453,7 +453,7 @@ def test_a_new_question_with_an_earlier_key_from_the_same_slide_is_a_duplicate()
 def test_keys_from_one_slide_that_state_one_fact_make_a_duplicate_with_the_real_embedder(embedder):
     from dataclasses import replace
 
-    from assistant.practice_checks import check_same_answer
+    from assistant.practice.checks import check_same_answer
 
     first = mcq("What does invariance in feature learning mean?", [], "We wish for the feature distributions "
                 "between the source and target data to look identical", "E.")
@@ -492,8 +492,8 @@ def test_reasons_are_the_documented_ones():
 @pytest.fixture(scope="module")
 def embed():
     from assistant.config import Settings
-    from assistant.embed import SentenceTransformerEmbedder
-    from assistant.models import embedder_spec
+    from assistant.retrieval.embed import SentenceTransformerEmbedder
+    from assistant.weights import embedder_spec
 
     settings = Settings.from_env()
     try:
@@ -726,7 +726,7 @@ GAN2_REPLY = _mcq_reply("Why are GANs hard to evaluate?",
 
 
 def test_generate_set_retries_rejects_and_counts():
-    from assistant.practice import generate_set
+    from assistant.practice.sets import generate_set
 
     replies = [
         "Sorry, I cannot do that.",  # slide 31, attempt 1: unparseable
@@ -759,7 +759,7 @@ def test_generate_set_retries_rejects_and_counts():
 
 
 def test_generate_set_spends_unused_attempts_on_an_extra_slot():
-    from assistant.practice import generate_set
+    from assistant.practice.sets import generate_set
 
     bad = "not json"
     clean = _mcq_reply("By how much can adversarial training reduce accuracy on clean examples?",
@@ -778,7 +778,7 @@ def test_generate_set_spends_unused_attempts_on_an_extra_slot():
 
 
 def test_a_slide_that_repeats_its_question_gives_way_to_another():
-    from assistant.practice import generate_set
+    from assistant.practice.sets import generate_set
 
     pointer = _mcq_reply("According to the slide, what robustifies models?", ["AT", "Dropout", "Decay", "Stop"], 0,
                          "AT.")
@@ -796,7 +796,7 @@ def test_a_slide_that_repeats_its_question_gives_way_to_another():
 
 def test_wrong_options_are_replaced_once_keeping_question_and_key():
     """A draft rejected only for its wrong options gets one cheap call for new ones, then every check again."""
-    from assistant.practice import generate_set
+    from assistant.practice.sets import generate_set
 
     question = "What is the best known way to make models robust to lp attacks?"
     explanation = "Adversarial training is the best way we know of to robustify models to lp attacks."
@@ -831,7 +831,7 @@ def test_wrong_options_are_replaced_once_keeping_question_and_key():
 
 def test_a_repair_keeps_the_drafts_good_wrong_options_where_too_few_new_ones_qualify():
     """Two usable new wrong options and one usable old one make a full set, without another call."""
-    from assistant.practice import generate_set
+    from assistant.practice.sets import generate_set
 
     question = "What is the best known way to make models robust to lp attacks?"
     explanation = "Adversarial training is the best way we know of to robustify models to lp attacks."
@@ -869,7 +869,7 @@ DRAFT = [{"role": "user", "content": "a draft"}]
 
 def test_a_draft_stops_as_soon_as_its_question_fails():
     """The key and wrong answers of a question that is rejected anyway are not written (decoding is the cost)."""
-    from assistant.practice import QuestionWatch, complete
+    from assistant.practice.sets import QuestionWatch, complete
 
     vague = json.dumps({"question": "What does the slide say about robustness to lp attacks?",
                         "answer": "Adversarial training", "wrong": ["Dropout", "Weight decay", "Early stopping", "L2"]})
@@ -914,7 +914,7 @@ def test_a_draft_stops_as_soon_as_its_question_fails():
 
 
 def test_a_draft_cut_at_its_second_unusable_wrong_answer_goes_to_new_wrong_answers():
-    from assistant.practice import generate_set
+    from assistant.practice.sets import generate_set
 
     question = "What is the best known way to make models robust to lp attacks?"
     copies = json.dumps({"question": question, "answer": "Adversarial training",
@@ -931,7 +931,7 @@ def test_a_draft_cut_at_its_second_unusable_wrong_answer_goes_to_new_wrong_answe
 
 def test_new_wrong_answers_stop_at_the_third_usable_one():
     """Three usable new wrong answers are all a repair keeps, so the model does not write the other two."""
-    from assistant.practice import generate_set
+    from assistant.practice.sets import generate_set
 
     question = "What is the best known way to make models robust to lp attacks?"
     copies = json.dumps({"question": question, "answer": "Adversarial training",
@@ -948,7 +948,7 @@ def test_new_wrong_answers_stop_at_the_third_usable_one():
 
 
 def test_a_compact_draft_with_too_few_wrong_answers_gets_new_ones():
-    from assistant.practice import generate_set
+    from assistant.practice.sets import generate_set
 
     question = "What is the best known way to make models robust to lp attacks?"
     short = json.dumps({"question": question, "answer": "Adversarial training", "wrong": ["Dropout", "Weight decay"]})
@@ -962,7 +962,7 @@ def test_a_compact_draft_with_too_few_wrong_answers_gets_new_ones():
 
 
 def test_retry_prompts_name_earlier_questions_only_after_every_focus_line():
-    from assistant.practice import _prompt_for, focus_lines
+    from assistant.practice.sets import _prompt_for, focus_lines
 
     c = chunk(31, "S", "Adversarial training (AT)", AT_SLIDE)
     lines = focus_lines(c)
@@ -974,7 +974,7 @@ def test_retry_prompts_name_earlier_questions_only_after_every_focus_line():
 
 
 def test_only_faults_of_the_wrong_options_are_repaired():
-    from assistant.practice import wrong_options_at_fault
+    from assistant.practice.sets import wrong_options_at_fault
 
     good = mcq("What does adversarial training improve?", ["Robustness", "Speed", "Memory", "Size"], "Robustness", "E.")
     pointer = mcq(good.question, ["Robustness", "All of these options", "Memory", "Size"], "Robustness", "E.")
@@ -999,7 +999,7 @@ def test_only_faults_of_the_wrong_options_are_repaired():
 
 
 def test_wrong_options_cut_off_by_the_token_limit_keep_the_complete_ones():
-    from assistant.practice_checks import parse_wrong_options
+    from assistant.practice.checks import parse_wrong_options
 
     assert parse_wrong_options('```json\n{"wrong": ["Dropout", "Weight \\"decay\\"", "Early sto') == [
         "Dropout", 'Weight "decay"']
@@ -1010,7 +1010,7 @@ def test_wrong_options_cut_off_by_the_token_limit_keep_the_complete_ones():
 
 
 def test_generate_set_rejects_unknown_inputs():
-    from assistant.practice import generate_set
+    from assistant.practice.sets import generate_set
 
     assistant, _ = fake_assistant([])
     with pytest.raises(AssistantError, match="unknown question type"):
@@ -1039,7 +1039,7 @@ def test_real_model_writes_checked_mcqs_for_three_sections(assistant_default):
 
     The default model (1.5B) on the default engine, as a student's Practice tab runs it.
     """
-    from assistant.practice import generate_set, slide_text
+    from assistant.practice.sets import generate_set, slide_text
 
     assistant = assistant_default
     chunks = {c.slide_id: c for c in assistant.index.chunks}

@@ -21,8 +21,8 @@ def _with_retriever(assistant, top_slide: int):
 
 
 def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
-    from assistant.practice_eval import evaluate_practice
-    from assistant.report import write_report
+    from assistant.evaluation.practice import evaluate_practice
+    from assistant.evaluation.report import write_report
 
     same_options = _mcq_reply("Which metrics evaluate GANs?", ["FID", "FID", "BLEU", "Perplexity"], 0, "FID.")
     replies = [AT_REPLY, same_options, "not json", GAN_REPLY]
@@ -56,7 +56,7 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
 
 
 def test_practice_eval_with_nothing_accepted_reports_none_not_nan(tmp_path):
-    from assistant.practice_eval import evaluate_practice
+    from assistant.evaluation.practice import evaluate_practice
 
     assistant, _ = fake_assistant(["nope"] * 10)
     _with_retriever(assistant, 31)
@@ -67,7 +67,7 @@ def test_practice_eval_with_nothing_accepted_reports_none_not_nan(tmp_path):
 
 
 def test_shown_duplicates_are_rechecked_independently():
-    from assistant.practice_eval import shown_duplicates
+    from assistant.evaluation.practice import shown_duplicates
 
     assistant, _ = fake_assistant([])
     at = to_item(parse_reply(AT_REPLY, "mcq"), "mcq", make_chunk(31, "", "", ""))
@@ -79,8 +79,8 @@ def test_shown_duplicates_are_rechecked_independently():
 
 def test_real_model_practice_eval_of_one_section(assistant_llamacpp, tmp_path):
     """The real model (llama.cpp engine, the default weights) through ``evaluate_practice`` and the report."""
-    from assistant.practice_eval import evaluate_practice
-    from assistant.report import write_report
+    from assistant.evaluation.practice import evaluate_practice
+    from assistant.evaluation.report import write_report
 
     section = "Deep Unsupervised Learning"
     summary = evaluate_practice(assistant_llamacpp, tmp_path, per_section=1, only=[section])

@@ -13,10 +13,11 @@ from dataclasses import replace
 
 import pytest
 
-from assistant import practice_ui, ui
-from assistant.answer import Assistant
+from assistant.answering.assistant import Assistant
 from assistant.config import Settings
-from assistant.practice import PracticeItem
+from assistant.practice.sets import PracticeItem
+from assistant.ui.chat import chat as ui
+from assistant.ui.chat import practice as practice_ui
 from tests.test_browser import ARTIFACTS, _require_chromium, browser  # noqa: F401 - browser is a fixture
 from tests.test_ui import free_port
 

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from assistant import generate
 from assistant.config import Settings
+from assistant.engines import transformers as generate
+from assistant.engines.transformers import prefill_mode
 from assistant.errors import AssistantError
-from assistant.generate import prefill_mode
 from tests.conftest import kv_error
 
 

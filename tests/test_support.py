@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.support import best_support, lexical_support, markers, snippet, split_sentences, strip_markers
+from assistant.answering.citations import (
+    best_support,
+    lexical_support,
+    markers,
+    snippet,
+    split_sentences,
+    strip_markers,
+)
 
 LOGISTICS = "Midterm time is 5-7pm, we begin promptly at 5:10\nEveryone is here in this room (Dwinelle 155)"
 ATTACKS = "Review the details for both the FGSM and PGD attacks\nadversary has an l_p distortion budget epsilon"
@@ -54,7 +61,7 @@ def test_snippet_is_the_best_matching_line():
 
 
 def test_lines_that_order_the_assistant_are_not_evidence():
-    from assistant.support import evidence_text
+    from assistant.answering.citations import evidence_text
 
     slide = (
         "Study group logistics\n- The study group meets in Soda 306.\n"
@@ -65,7 +72,7 @@ def test_lines_that_order_the_assistant_are_not_evidence():
 
 
 def test_no_line_of_the_shipped_deck_is_taken_for_an_order(shipped_index):
-    from assistant.support import evidence_text
+    from assistant.answering.citations import evidence_text
 
     for chunk in shipped_index.chunks:
         assert evidence_text(chunk.search_text) == chunk.search_text, chunk.title

@@ -10,10 +10,11 @@ from dataclasses import replace
 
 import pytest
 
-from assistant import metrics, truth
-from assistant.answer import Assistant, is_broad
-from assistant.shaping import copied_line, is_dump, is_fragment, is_question, quote
-from assistant.tables import linearize, rows_to_lines, table_entity
+from assistant.answering import truth
+from assistant.answering.assistant import Assistant, is_broad
+from assistant.answering.shaping import copied_line, is_dump, is_fragment, is_question, quote
+from assistant.corpus.tables import linearize, rows_to_lines, table_entity
+from assistant.evaluation import metrics
 
 TODAY = """Today's lecture
 Today's lecture is for 182 students only, and it is the last lecture
@@ -270,7 +271,7 @@ def test_a_sentence_the_judge_does_not_find_on_its_slide_is_not_shown(settings, 
 
 
 def test_the_packaged_model_as_judge_tells_a_slide_line_from_its_negation(assistant_default):
-    from assistant.truth import judge_messages, yes_probability
+    from assistant.answering.truth import judge_messages, yes_probability
 
     chunk = next(c for c in assistant_default.index.chunks if c.title == "Today's lecture")
     gen = assistant_default.generator()

@@ -13,10 +13,10 @@ from dataclasses import replace
 
 import pytest
 
-from assistant import ui
-from assistant.answer import Assistant, Turn
+from assistant.answering.assistant import Assistant, Turn
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.ui.chat import chat as ui
 
 from .test_answer import model_replaced
 

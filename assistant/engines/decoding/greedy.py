@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 
-from assistant.attention import grouped_attention
+from assistant.engines.decoding.attention import grouped_attention
 
 ARCHITECTURE = "qwen2"
 MAX_DRAFT = 3

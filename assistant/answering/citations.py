@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.index import tokenize
-from assistant.metrics import split_sentences as _split
+from assistant.corpus.index import tokenize
+from assistant.evaluation.metrics import split_sentences as _split
 
 SUPPORTED = 0.45  # calibrated on answer sentences from the eval set (see README, "Grounding")
 _NUMBER = re.compile(r"\d+(?:[.:]\d+)?%?")

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.models import EmbedderSpec, sha256_file
 from assistant.storage import read_json, write_json
+from assistant.weights import EmbedderSpec, sha256_file
 
 log = logging.getLogger(__name__)
 

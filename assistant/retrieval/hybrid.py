@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.chunking import Chunk
-from assistant.embed import Embedder
-from assistant.index import Index, tokenize
+from assistant.corpus.chunking import Chunk
+from assistant.corpus.index import Index, tokenize
+from assistant.retrieval.embed import Embedder
 
 RRF_K = 60  # the usual constant; ranks matter, raw score scales do not
 MODES = ("hybrid", "dense", "bm25")

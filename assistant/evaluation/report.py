@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assistant import metrics
+from assistant.evaluation import metrics
 from assistant.storage import atomic_write_text, read_json
 
 ORDER = ("default", "dense", "bm25", "closed-book")

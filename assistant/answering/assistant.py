@@ -20,18 +20,18 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from assistant import prompts, truth
-from assistant.chunking import plain_text
+from assistant.answering import prompts, truth
+from assistant.answering.citations import best_support, evidence_text, snippet, split_sentences, strip_markers
+from assistant.answering.excerpt import excerpt
+from assistant.answering.shaping import DUMP_KEEP, copied_line, is_dump, is_fragment, is_question, quote
 from assistant.config import Settings
-from assistant.embed import Embedder, SentenceTransformerEmbedder
+from assistant.corpus.chunking import plain_text
+from assistant.corpus.index import Index, load_or_build, tokenize
+from assistant.engines.transformers import PREFIX_END, Generator, Message, make_generator
 from assistant.errors import BadQuestion
-from assistant.excerpt import excerpt
-from assistant.generate import PREFIX_END, Generator, Message, make_generator
-from assistant.index import Index, load_or_build, tokenize
-from assistant.models import embedder_spec
-from assistant.retrieve import Retrieval, Retriever
-from assistant.shaping import DUMP_KEEP, copied_line, is_dump, is_fragment, is_question, quote
-from assistant.support import best_support, evidence_text, snippet, split_sentences, strip_markers
+from assistant.retrieval.embed import Embedder, SentenceTransformerEmbedder
+from assistant.retrieval.hybrid import Retrieval, Retriever
+from assistant.weights import embedder_spec
 
 log = logging.getLogger(__name__)
 

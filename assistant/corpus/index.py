@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import Chunk, chunk_slides
-from assistant.corpus import IngestReport, corpus_files, read_corpus
-from assistant.embed import Embedder
+from assistant.corpus.chunking import Chunk, chunk_slides
+from assistant.corpus.readers import IngestReport, corpus_files, read_corpus
 from assistant.errors import IndexProblem
+from assistant.retrieval.embed import Embedder
 from assistant.storage import atomic_write_text, read_json, write_json
 
 log = logging.getLogger(__name__)

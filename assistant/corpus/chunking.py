@@ -11,8 +11,8 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 
-from assistant.corpus import Slide
-from assistant.tables import linearize
+from assistant.corpus.readers import Slide
+from assistant.corpus.tables import linearize
 
 MAX_CHUNK_CHARS = 1600  # about 400 tokens: the embedder reads 256 word pieces, the prompt stays short
 

@@ -25,14 +25,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.answering.citations import SUPPORTED, best_support
 from assistant.errors import AssistantError
-from assistant.practice import PracticeItem, generate_set, sections, usable
-from assistant.practice_checks import check_duplicate_options, check_duplicate_question
+from assistant.practice.checks import check_duplicate_options, check_duplicate_question
+from assistant.practice.sets import PracticeItem, generate_set, sections, usable
 from assistant.storage import write_json
-from assistant.support import SUPPORTED, best_support
 
 if TYPE_CHECKING:
-    from assistant.answer import Assistant
+    from assistant.answering.assistant import Assistant
 
 log = logging.getLogger(__name__)
 

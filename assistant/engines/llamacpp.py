@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assistant.config import Settings
+from assistant.engines.transformers import Message, OpenAIGenerator
 from assistant.errors import ModelUnavailable
-from assistant.generate import Message, OpenAIGenerator
-from assistant.models import chat_spec, gguf_path
+from assistant.weights import chat_spec, gguf_path
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from assistant.models import file_identity, sha256_file
 from assistant.storage import atomic_path, read_json, write_json
+from assistant.weights import file_identity, sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.index import tokenize
-from assistant.practice_checks import jaccard, normalize, numbers
+from assistant.corpus.index import tokenize
+from assistant.practice.checks import jaccard, normalize, numbers
 
 if TYPE_CHECKING:
-    from assistant.answer import Assistant
-    from assistant.practice import PracticeItem, PracticeSet
+    from assistant.answering.assistant import Assistant
+    from assistant.practice.sets import PracticeItem, PracticeSet
 
 VERDICTS = ("correct", "partly correct", "incorrect", "unsure")
 UNSURE = "I can't grade this confidently — compare with the key"

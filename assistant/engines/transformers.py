@@ -17,11 +17,11 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Protocol
 
-from assistant import greedy
 from assistant.config import Settings
+from assistant.engines.decoding import greedy
 from assistant.errors import AssistantError, ModelUnavailable
-from assistant.models import chat_spec, require_prepared, set_offline
 from assistant.storage import read_json
+from assistant.weights import chat_spec, require_prepared, set_offline
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +97,14 @@ def _load_decoder(folder, mode: str, model, source: str | None):
     if mode not in DECODE_MODES:
         raise AssistantError(f"unknown decode mode {mode!r}; choose one of {', '.join(DECODE_MODES)}")
     if mode == "int4":
-        from assistant import int4
+        from assistant.engines.decoding import int4
 
         if not int4.supported():
             log.warning("this PyTorch has no CPU int4 kernel; the prompt's model writes the reply")
             mode = "fp32"
     if mode == "fp32":
         return model
-    from assistant import attention
+    from assistant.engines.decoding import attention
 
     # subtle: one query row against the cache is ~4x faster in eager attention than in bf16 SDPA here;
     # the grouped form also skips eager's copy of the cache for every query head.
@@ -170,7 +170,7 @@ class TransformersGenerator:
                 raise ModelUnavailable(f"{self.spec.title}: the decoding loop follows Qwen2 models only")
             self._model, self._decoder = model.eval(), decoder.eval()
             if source:
-                from assistant.kvstore import KVStore
+                from assistant.engines.kvstore import KVStore
 
                 # the saved caches are those of this prefill dtype: another dtype gives other bits
                 self._store = KVStore(folder.parent / "prefix-kv", f"{source}:{torch.__version__}:{dtype}")
@@ -265,7 +265,7 @@ class TransformersGenerator:
         cache = self._kv(head)
         with self._cache_lock:
             self._remember(head, cache)
-        from assistant.kvbuffer import with_room
+        from assistant.engines.decoding.kvbuffer import with_room
 
         return with_room(cache, room + 1, self._decoder.dtype)
 
@@ -404,7 +404,7 @@ def make_generator(settings: Settings, model_key: str | None = None, prepare: bo
     if settings.engine == "openai":
         return OpenAIGenerator(settings.openai_base_url, settings.openai_model)
     if settings.engine == "llamacpp":
-        from assistant.llamacpp import LlamaCppGenerator
+        from assistant.engines.llamacpp import LlamaCppGenerator
 
         return LlamaCppGenerator(settings, model_key)
     raise AssistantError(f"unknown engine {settings.engine!r}; choose transformers, llamacpp or openai")

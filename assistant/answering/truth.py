@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant import prompts
-from assistant.index import tokenize
-from assistant.tables import table_entity
+from assistant.answering import prompts
+from assistant.corpus.index import tokenize
+from assistant.corpus.tables import table_entity
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
 _NUMBER = re.compile(r"\d+(?:[.:]\d+)?%?")

@@ -21,13 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import metrics, prompts
-from assistant.answer import REFUSAL, Answer, Assistant, clean_question
+from assistant.answering import prompts
+from assistant.answering.assistant import REFUSAL, Answer, Assistant, clean_question
+from assistant.answering.citations import SUPPORTED, lexical_support, split_sentences, strip_markers
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.qa import QAItem, read_qa
+from assistant.evaluation import metrics
+from assistant.evaluation.qa import QAItem, read_qa
 from assistant.storage import read_json, write_json
-from assistant.support import SUPPORTED, lexical_support, split_sentences, strip_markers
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def _engine_fields(settings: Settings) -> dict:
         "judge": settings.judge,
     }
     if settings.engine == "transformers":
-        from assistant.generate import prefill_mode
+        from assistant.engines.transformers import prefill_mode
 
         fields["prefill"] = prefill_mode(settings)
         fields["decode"] = settings.decode

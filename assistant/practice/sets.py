@@ -39,13 +39,13 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
 
-from assistant import prompts
-from assistant.answer import slide_prefix
-from assistant.chunking import Chunk, plain_text
+from assistant.answering import prompts
+from assistant.answering.assistant import slide_prefix
+from assistant.answering.citations import lexical_support
+from assistant.corpus.chunking import Chunk, plain_text
+from assistant.engines.transformers import PREFIX_END
 from assistant.errors import AssistantError
-from assistant.generate import PREFIX_END
-from assistant.grading import answer_text, cite, front_text, run_terminal_quiz  # noqa: F401 - re-exported
-from assistant.practice_checks import (
+from assistant.practice.checks import (
     QTYPES,
     Embed,
     check_item,
@@ -65,12 +65,12 @@ from assistant.practice_checks import (
     pick_distractors,
     reword_slide_reference,
 )
+from assistant.practice.grading import answer_text, cite, front_text, run_terminal_quiz  # noqa: F401 - re-exported
 from assistant.storage import atomic_write_text
-from assistant.support import lexical_support
 
 if TYPE_CHECKING:
-    from assistant.answer import Assistant
-    from assistant.generate import Generator, Message
+    from assistant.answering.assistant import Assistant
+    from assistant.engines.transformers import Generator, Message
 
 log = logging.getLogger(__name__)
 

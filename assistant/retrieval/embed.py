@@ -13,8 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.models import EmbedderSpec, embedder_folder, set_offline
-from assistant.onnx_query import features, load_or_export
+from assistant.retrieval.onnx_query import features, load_or_export
+from assistant.weights import EmbedderSpec, embedder_folder, set_offline
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
-from assistant.grading import UNSURE, answer_text, cite, grade
-from assistant.practice import PracticeItem, generate_set, sections
-from assistant.ui import text
+from assistant.practice.grading import UNSURE, answer_text, cite, grade
+from assistant.practice.sets import PracticeItem, generate_set, sections
+from assistant.ui.chat import text
 
 if TYPE_CHECKING:
-    from assistant.answer import Assistant
+    from assistant.answering.assistant import Assistant
     from assistant.config import Settings
 
 log = logging.getLogger(__name__)
@@ -298,7 +298,7 @@ def practice_tab(assistant: Assistant, settings: Settings) -> None:
     """Controls on the left, one question at a time on the right."""
     import gradio as gr
 
-    from assistant.models import CHAT_MODELS
+    from assistant.weights import CHAT_MODELS
 
     models = list(CHAT_MODELS)
     if settings.model not in models:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.index import tokenize
-from assistant.support import lexical_support
+from assistant.answering.citations import lexical_support
+from assistant.corpus.index import tokenize
 
 if TYPE_CHECKING:
-    from assistant.practice import PracticeItem
+    from assistant.practice.sets import PracticeItem
 
 Embed = Callable[[list[str]], np.ndarray]  # normalised vectors, one row per text
 

@@ -18,14 +18,14 @@ import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer import Answer, Assistant, DoneEvent, SourcesEvent, TokenEvent, Turn
+from assistant.answering.assistant import Answer, Assistant, DoneEvent, SourcesEvent, TokenEvent, Turn
 from assistant.config import Settings
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
     import gradio as gr
 
-    from assistant.retrieve import Retrieval
+    from assistant.retrieval.hybrid import Retrieval
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
     """The Chat tab. Other tabs (e.g. Practice) go in their own ``_*_tab`` function in ``create_app``."""
     import gradio as gr
 
-    from assistant.models import CHAT_MODELS
+    from assistant.weights import CHAT_MODELS
 
     models = list(CHAT_MODELS)
     if settings.model not in models:
@@ -214,14 +214,14 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
 
 def _practice_tab(assistant: Assistant, settings: Settings) -> None:
     """The Practice tab (generate checked questions, answer one at a time, score); built in ``practice_ui``."""
-    from assistant.practice_ui import practice_tab
+    from assistant.ui.practice import practice_tab
 
     practice_tab(assistant, settings)
 
 
 def create_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     """The Blocks app; separate from ``serve`` so tests launch it on their own port."""
-    from assistant.models import set_offline
+    from assistant.weights import set_offline
 
     set_offline()  # before gradio is imported: no analytics or update checks from an offline app
     import gradio as gr
