@@ -62,7 +62,7 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
     load_s = time.perf_counter() - start
     # What the app does next, behind the open UI: the KV cache of every slide as a prompt's first.
     start, gen, prefixes = time.perf_counter(), assistant.generator(), None
-    if hasattr(gen, "warm_prefixes"):
+    if gen.keeps_prefixes:
         prefixes = gen.warm_prefixes(assistant.slide_prefixes())
     prefixes_s = time.perf_counter() - start
     from transformers import AutoTokenizer

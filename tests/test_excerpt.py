@@ -9,7 +9,7 @@ import numpy as np
 from assistant.answering.assistant import build_messages, slide_prefix
 from assistant.answering.excerpt import excerpt
 from assistant.corpus.chunking import Chunk
-from assistant.engines.transformers import PREFIX_END
+from assistant.engines.base import PREFIX_END
 
 
 def bag_of_words(texts: list[str]) -> np.ndarray:

@@ -14,6 +14,7 @@ from assistant.answering import truth
 from assistant.answering.assistant import Assistant, is_broad
 from assistant.answering.shaping import copied_line, is_dump, is_fragment, is_question, quote
 from assistant.corpus.tables import linearize, rows_to_lines, table_entity
+from assistant.engines.base import Generator
 from assistant.evaluation import metrics
 
 TODAY = """Today's lecture
@@ -137,7 +138,7 @@ def test_premise_corrected_needs_the_correcting_fact_and_none_of_the_wrong_claim
 # --------------------------------------------------------------------------- the pipeline
 
 
-class WritesReply:
+class WritesReply(Generator):
     """A stand-in model that always writes ``reply`` and, as a judge, finds every sentence on its slide."""
 
     def __init__(self, reply: str, name: str = "stand-in") -> None:

@@ -14,21 +14,37 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
-from assistant.answering import prompts, truth
+from assistant.answering import truth
 from assistant.answering.citations import best_support, evidence_text, snippet, split_sentences, strip_markers
 from assistant.answering.excerpt import excerpt
+from assistant.answering.prompts import build_messages, slide_prefix
+from assistant.answering.reply import (
+    REFUSAL,
+    Answer,
+    Citation,
+    DoneEvent,
+    Event,
+    SourcesEvent,
+    TokenEvent,
+    Turn,
+    clean_question,
+    is_broad,
+    is_follow_up,
+    leaks_instructions,
+    overview,
+    refusal_text,
+    render,
+)
 from assistant.answering.shaping import DUMP_KEEP, copied_line, is_dump, is_fragment, is_question, quote
 from assistant.config import Settings
-from assistant.corpus.chunking import plain_text
-from assistant.corpus.index import Index, load_or_build, tokenize
-from assistant.engines.transformers import PREFIX_END, Generator, Message, make_generator
-from assistant.errors import BadQuestion
+from assistant.corpus.index import Index, load_or_build
+from assistant.engines.base import Generator, Message
+from assistant.engines.factory import GeneratorFactory, make_generator
 from assistant.retrieval.embed import Embedder, SentenceTransformerEmbedder
 from assistant.retrieval.hybrid import Retrieval, Retriever
 from assistant.weights import embedder_spec
@@ -36,147 +52,9 @@ from assistant.weights import embedder_spec
 log = logging.getLogger(__name__)
 
 GATE = 0.30  # answerability below this is refused before the model (calibrated: README, "Refusal gate")
-REFUSAL = "That is not in the slides."
 _MODEL_REFUSAL = re.compile(
     r"(slides|context|sources?|material)\s+(do(es)?\s+not|don't|doesn't)\s+(cover|contain|mention)", re.I
 )
-_FOLLOW_UP = re.compile(
-    r"^\s*(and|but|so|what about|how about|why|how come|what else|and why|is that|are they|does it|do they)\b"
-    r"|\b(it|its|that|this|those|these|they|them|their|he|she|the same|one)\b",
-    re.I,
-)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One finished exchange, kept so that follow-up questions can use it."""
-
-    question: str
-    answer: str
-    query: str = ""  # the retrieval query that answered it
-
-
-@dataclass
-class Citation:
-    id: str
-    title: str
-    deck: str
-    slide: int
-    snippet: str
-    marker: int  # the slide's position in the sources panel, shown as [n] in the answer
-
-
-@dataclass
-class Answer:
-    """Everything about one answer; ``to_dict`` is the JSON the CLI prints and the harness stores."""
-
-    question: str
-    answer: str = ""
-    refused: bool = False
-    refusal_reason: str = ""  # "gate", "model", "unsupported", "leak" or "" when answered
-    citations: list[Citation] = field(default_factory=list)
-    retrieved: list[dict] = field(default_factory=list)
-    # shown sentences: {"text", "source" (slide id or None), "support", "check"}; "check" is "passed" when the
-    # cited slide states it, "corrected" for a slide line quoted in place of a contradicted sentence,
-    # "slide" for a slide line given to a broad question, "" when no slide supports it
-    sentences: list[dict] = field(default_factory=list)
-    timings: dict[str, float | None] = field(default_factory=dict)
-    model: str = ""
-    query: str = ""
-    answerability: float = 0.0
-    model_reply: str = ""  # the model's own words before citation and checks, for staff review
-    removed: list[dict] = field(default_factory=list)  # sentences not shown: {"text", "reason", "line"?}
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class SourcesEvent:
-    retrieval: Retrieval
-
-
-@dataclass(frozen=True)
-class TokenEvent:
-    text: str
-
-
-@dataclass(frozen=True)
-class DoneEvent:
-    answer: Answer
-
-
-Event = SourcesEvent | TokenEvent | DoneEvent
-
-
-def clean_question(raw: object, limit: int) -> str:
-    """The question as usable text, or ``BadQuestion`` saying what is wrong with it."""
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", "replace")
-    if not isinstance(raw, str):
-        raise BadQuestion("Please type your question as text.")
-    text = "".join(ch for ch in raw if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    text = " ".join(text.split())
-    if not text:
-        raise BadQuestion("Please type a question about the course slides.")
-    if text.count("\ufffd") > max(3, len(text) // 10):
-        raise BadQuestion("That question looks like binary data, not text; please type it again.")
-    if len(text) > limit:
-        raise BadQuestion(
-            f"Your question is {len(text):,} characters long; the limit is {limit:,}. "
-            "Please ask about one thing at a time, in a sentence or two."
-        )
-    return text
-
-
-def is_follow_up(question: str) -> bool:
-    """Elliptical or anaphoric questions ("what about MAE?", "why is that?") need the previous turn."""
-    return bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 1
-
-
-def build_messages(
-    question: str,
-    retrieval: Retrieval,
-    history: Sequence[Turn],
-    context_k: int = 3,
-    texts: Sequence[str] | None = None,
-    template: str = "answer_user",
-) -> list[Message]:
-    """System prompt, the last exchange (for follow-ups), then the numbered slides and the question.
-
-    ``texts`` replaces the text of the slides after the first (``excerpt``); the first stays whole,
-    so the prompt starts like its ``slide_prefix``.
-    """
-    messages: list[Message] = [{"role": "system", "content": prompts.load("answer_system")}]
-    for turn in list(history)[-1:]:
-        messages.append({"role": "user", "content": turn.question})
-        messages.append({"role": "assistant", "content": strip_markers(turn.answer)})
-    hits = retrieval.hits[:context_k]
-    bodies = [None, *(texts or []), *[None] * len(hits)]  # whole text where no excerpt is given
-    blocks = [prompts.slide_block(n, hit.chunk, bodies[n - 1]) for n, hit in enumerate(hits, start=1)]
-    content = prompts.load(template).format(slides="\n\n".join(blocks), question=question)
-    messages.append({"role": "user", "content": content})
-    return messages
-
-
-def slide_prefix(chunk) -> list[Message]:
-    """The start shared by every first-turn prompt whose best slide is ``chunk``, for the KV cache."""
-    content = prompts.load("answer_user").format(slides=prompts.slide_block(1, chunk) + PREFIX_END, question="")
-    return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
-
-
-def leaks_instructions(answer: str, system_prompt: str, window: int = 8) -> bool:
-    """True when the answer repeats any ``window`` consecutive words of the system prompt."""
-    words = re.findall(r"[a-z0-9']+", system_prompt.lower())
-    answer_text = " ".join(re.findall(r"[a-z0-9']+", answer.lower()))
-    return any(" ".join(words[i : i + window]) in answer_text for i in range(len(words) - window + 1))
-
-
-def refusal_text(retrieval: Retrieval) -> str:
-    closest = ", ".join(f'"{h.chunk.title}" (slide {h.chunk.slide})' for h in retrieval.hits[:3])
-    return f"{REFUSAL} The closest slides are {closest}." if closest else REFUSAL
-
-
 class Assistant:
     """Holds the index, the embedder and the chat models of one process; thread-safe for the UI."""
 
@@ -187,10 +65,12 @@ class Assistant:
         embedder: Embedder | None = None,
         index: Index | None = None,
         generator: Generator | None = None,
+        generator_factory: GeneratorFactory = make_generator,
         retrieval_mode: str = "hybrid",
         gate: float = GATE,
     ) -> None:
         self.settings = settings
+        self._make_generator = generator_factory
         self.embedder = embedder or SentenceTransformerEmbedder(
             embedder_spec(settings.embedder), settings.cache_dir, settings.threads
         )
@@ -206,16 +86,27 @@ class Assistant:
         self._lock = threading.Lock()
 
     def variant(
-        self, settings: Settings | None = None, retrieval_mode: str = "hybrid", index: Index | None = None
+        self,
+        settings: Settings | None = None,
+        retrieval_mode: str = "hybrid",
+        index: Index | None = None,
+        generator: Generator | None = None,
     ) -> Assistant:
-        """Another pipeline over the same loaded embedder and models (baselines; another corpus's index)."""
+        """Another pipeline over the same loaded embedder and models (baselines; another corpus's index).
+
+        With ``generator``, the variant answers with that model alone and shares no other.
+        """
         other = Assistant(
             settings or self.settings,
             embedder=self.embedder,
             index=index or self.index,
+            generator=generator,
+            generator_factory=self._make_generator,
             retrieval_mode=retrieval_mode,
             gate=self.gate,
         )
+        if generator is not None:
+            return other
         other._generators, other._lock = self._generators, self._lock
         # the variant's own model is its default, from the shared registry (loaded once)
         other._default = other.settings.model if settings and settings.engine == "transformers" else self._default
@@ -225,7 +116,7 @@ class Assistant:
         key = model or self._default
         with self._lock:
             if key not in self._generators:
-                gen = make_generator(self.settings, key or None)
+                gen = self._make_generator(self.settings, key or None)
                 key = key or gen.name
                 self._generators[key] = gen
                 if not self._default:
@@ -244,9 +135,8 @@ class Assistant:
         """
         self.retriever.search("warm up", 1)
         gen = self.generator(model)
-        if hasattr(gen, "load"):
-            gen.load()
-        if slides == "off" or not hasattr(gen, "warm_prefixes"):
+        gen.load()
+        if slides == "off" or not gen.keeps_prefixes:
             return None
         prefixes = self.slide_prefixes()
 
@@ -459,37 +349,3 @@ class Assistant:
         return truth.Verdict(False, "judge", line, p_yes)
 
 
-_BROAD = re.compile(
-    r"\b(what (should|do|must) (i|we|you) (know|remember|understand)|tell me (about|everything)|overview|"
-    r"summari[sz]e|summary|main (points|ideas)|key (points|ideas|takeaways)|what('s| is) important)\b",
-    re.I,
-)
-OVERVIEW_LINES = 3
-
-
-def is_broad(question: str) -> bool:
-    """A question about a topic as a whole ("what should I know about transformers")."""
-    return bool(_BROAD.search(question))
-
-
-def overview(chunk) -> list[dict]:
-    """The first statements of ``chunk``, cited: the answer to a broad question the model missed."""
-    rows = []
-    for line in evidence_text(plain_text(chunk.text)).splitlines():
-        line = line.strip(" -*\t•")
-        if len(line.split()) >= 4 and not is_question(line):
-            text = line if line.endswith((".", "!")) else line + "."
-            rows.append({"text": text, "source": chunk.slide_id, "support": 1.0, "check": "slide", "evidence": line})
-        if len(rows) == OVERVIEW_LINES:
-            break
-    return rows
-
-
-def render(result: Answer) -> str:
-    """The answer text with our own ``[n]`` markers after each supported sentence."""
-    markers = {c.id: c.marker for c in result.citations}
-    parts = []
-    for sentence in result.sentences:
-        mark = f" [{markers[sentence['source']]}]" if sentence["source"] in markers else ""
-        parts.append(sentence["text"] + mark)
-    return " ".join(parts)

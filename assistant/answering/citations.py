@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.corpus.index import tokenize
-from assistant.evaluation.metrics import split_sentences as _split
+from assistant.text import NUMBER, tokenize
+from assistant.text import split_sentences as _split
 
 SUPPORTED = 0.45  # calibrated on answer sentences from the eval set (see README, "Grounding")
-_NUMBER = re.compile(r"\d+(?:[.:]\d+)?%?")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])\s*((?:\[\d{1,2}\]\s*)+)")
 
@@ -71,11 +70,11 @@ def strip_markers(text: str) -> str:
 def lexical_support(sentence: str, slide_text: str) -> float:
     """Share of the sentence's content words and numbers that appear on the slide (1.0 if it has none)."""
     words = set(tokenize(strip_markers(sentence)))
-    numbers = set(_NUMBER.findall(sentence))
+    numbers = set(NUMBER.findall(sentence))
     if not words and not numbers:
         return 1.0
     slide_words = set(tokenize(slide_text))
-    slide_numbers = set(_NUMBER.findall(slide_text))
+    slide_numbers = set(NUMBER.findall(slide_text))
     found = len(words & slide_words) + len(numbers & slide_numbers)
     return found / (len(words) + len(numbers))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.evaluation.metrics import normalize
+from assistant.text import normalize
 
 _DANGLING = frozenset(
     "a an the and or but of to in on at for with by from as is are was were be its their his her this that "

@@ -22,11 +22,10 @@ import re
 from dataclasses import dataclass
 
 from assistant.answering import prompts
-from assistant.corpus.index import tokenize
 from assistant.corpus.tables import table_entity
+from assistant.text import NUMBER, tokenize
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
-_NUMBER = re.compile(r"\d+(?:[.:]\d+)?%?")
 _CLAUSE_BREAK = re.compile(r"[;!?]|:\s|\s[—–]\s|,\s|\s(?:because|though|although|whereas|while|but)\s")
 _PARENTHESES = re.compile(r"\([^()]*\)")
 _NEGATION = frozenset(
@@ -201,8 +200,8 @@ def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
         # "not fast" against "slow": a negation and an opposite word cancel out
         if (negated(part) != negated(clause)) != opposite(part, clause):
             return Verdict(False, "negation" if negated(part) != negated(clause) else "opposite", line)
-        numbers = set(_NUMBER.findall(part))
-        if numbers - set(_NUMBER.findall(slide_text)) and _NUMBER.search(clause):
+        numbers = set(NUMBER.findall(part))
+        if numbers - set(NUMBER.findall(slide_text)) and NUMBER.search(clause):
             return Verdict(False, "number", line)
     return Verdict(True, "", lines[0] if lines else "")
 
@@ -233,8 +232,8 @@ def judge_messages(chunk, sentence: str, question: str = "", template: str = "ju
 
 def yes_probability(generator, messages: list[dict[str, str]]) -> float:
     """The model's P("Yes"): from its logits where the engine gives them, else from its first word."""
-    score = getattr(generator, "yes_probability", None)
+    score = generator.yes_probability(messages)
     if score is not None:
-        return score(messages)
+        return score
     reply = "".join(generator.stream(messages, 2)).strip().lower()
     return 1.0 if reply.startswith("yes") else 0.0

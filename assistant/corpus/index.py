@@ -19,43 +19,26 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.corpus.chunking import Chunk, chunk_slides
 from assistant.corpus.readers import IngestReport, corpus_files, read_corpus
 from assistant.errors import IndexProblem
-from assistant.retrieval.embed import Embedder
 from assistant.storage import atomic_write_text, read_json, write_json
+from assistant.text import tokenize
+
+if TYPE_CHECKING:  # the index only calls an embedder it is given; retrieval sits above the corpus
+    from assistant.retrieval.embed import Embedder
 
 log = logging.getLogger(__name__)
 
 FORMAT = "study-assistant index v2"  # v2: chunks carry ``display`` (tables read as rows)
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-# Small stop-word list: course text is short, so only words that never carry meaning go.
-_STOP = frozenset(
-    "a an and are as at be by can do does for from how i in is it its me of on or so that the this to was we what "
-    "when where which who why will with you your about into than then there these those they our us if not".split()
-)
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case word tokens for BM25, stop words dropped, a plural ``s`` folded (GANs ~ GAN)."""
-    tokens = []
-    for token in _TOKEN.findall(text.lower()):
-        if token in _STOP:
-            continue
-        if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
-            token = token[:-1]
-        tokens.append(token)
-    return tokens
-
-
 def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
     """sha256 of every usable file in the corpus, keyed by relative path."""
     report = IngestReport()

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.engines.transformers import Message, OpenAIGenerator
+from assistant.engines.base import Generator, Message
+from assistant.engines.openai import OpenAIGenerator
 from assistant.errors import ModelUnavailable
 from assistant.weights import chat_spec, gguf_path
 
@@ -49,7 +50,7 @@ def start_server(gguf: Path, threads: int = 2, port: int | None = None, ctx: int
     return server, f"http://127.0.0.1:{params.port}/v1"
 
 
-class LlamaCppGenerator:
+class LlamaCppGenerator(Generator):
     """Greedy chat through an in-process llama.cpp server; loaded once, on first use."""
 
     def __init__(self, settings: Settings, model_key: str | None = None) -> None:

@@ -1,23 +1,19 @@
-"""Chat-model engines behind one ``Generator`` protocol, chosen in one place: ``make_generator``.
+"""The default engine: the packaged Qwen2.5-Coder model run by ``transformers`` on the CPU.
 
-Every engine streams text pieces for a list of chat messages. The default is the packaged
-Qwen2.5-Coder model through Hugging Face ``transformers`` (greedy, bounded length, stop at the end
-of the turn); ``openai`` talks to any OpenAI-compatible server (vLLM, TGI, llama.cpp, Ollama).
-Callers never learn which engine they hold.
+Greedy, bounded length, stop at the end of the turn. Prompts run in ``prefill_mode()`` weights and
+replies in a lighter decoder (int4 by default, see ``decoding/``); prompt starts keep their KV cache
+(``cache_prefix``), saved beside the model by ``kvstore``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from typing import Protocol
 
 from assistant.config import Settings
+from assistant.engines.base import PREFIX_END, Generator, Message
 from assistant.engines.decoding import greedy
 from assistant.errors import AssistantError, ModelUnavailable
 from assistant.storage import read_json
@@ -25,22 +21,10 @@ from assistant.weights import chat_spec, require_prepared, set_offline
 
 log = logging.getLogger(__name__)
 
-Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
-
-
-class Generator(Protocol):
-    name: str
-
-    def stream(self, messages: list[Message], max_new_tokens: int = 200) -> Iterator[str]:
-        """Yield the reply in pieces as the model produces them."""
-        ...
-
-
 DECODE_MODES = ("int4", "bf16", "fp32")
 PREFILL_MODES = ("auto", "bf16", "fp32")
 RECENT_PROMPTS = 8  # KV caches kept for reuse: ~30 MB each for the 1.5B at 500 tokens
 MIN_REUSED_TOKENS = 16  # shorter shared starts are not worth a copy
-PREFIX_END = "\x00"  # in the last message given to cache_prefix(): where the cached prefix stops
 
 
 def _common_prefix(a, b) -> int:
@@ -121,8 +105,10 @@ def _load_decoder(folder, mode: str, model, source: str | None):
     return decoder
 
 
-class TransformersGenerator:
+class TransformersGenerator(Generator):
     """A packaged chat model run by ``transformers`` on the CPU, loaded once, shared by threads."""
+
+    keeps_prefixes = True
 
     def __init__(self, settings: Settings, model_key: str | None = None, prepare: bool = True) -> None:
         self.spec = chat_spec(model_key or settings.model)
@@ -212,7 +198,7 @@ class TransformersGenerator:
         self._recent.append((input_ids, _copy_cache(cache, self._model.config)))
         del self._recent[:-RECENT_PROMPTS]
 
-    def yes_probability(self, messages: list[Message]) -> float:
+    def yes_probability(self, messages: list[Message]) -> float | None:
         """P("Yes") against P("No") as the reply's first token: the model read as a yes/no judge.
 
         One forward pass over what the prompt does not share with a cached start (a slide's prefix
@@ -358,53 +344,3 @@ class TransformersGenerator:
         if failure:
             log.error("generation failed: %r", failure[0])
             raise AssistantError("the model failed while answering; please ask again")
-
-
-class OpenAIGenerator:
-    """Any OpenAI-compatible chat server, streamed over server-sent events with the standard library."""
-
-    def __init__(self, base_url: str, model: str = "default", name: str | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.name = name or f"openai:{model}"
-
-    def stream(self, messages: list[Message], max_new_tokens: int = 200) -> Iterator[str]:
-        body = json.dumps(
-            {"model": self.model, "messages": messages, "max_tokens": max_new_tokens, "temperature": 0, "stream": True}
-        ).encode()
-        request = urllib.request.Request(
-            f"{self.base_url}/chat/completions", data=body, headers={"Content-Type": "application/json"}
-        )
-        try:
-            response = urllib.request.urlopen(request, timeout=300)  # noqa: S310 - the URL is the configured server
-        except (urllib.error.URLError, OSError) as err:
-            raise AssistantError(
-                f"the inference server at {self.base_url} did not answer ({err}); is it running?"
-            ) from None
-        with response:
-            for raw in response:
-                line = raw.decode("utf-8", "replace").strip()
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    break
-                try:
-                    delta = json.loads(data)["choices"][0].get("delta", {}).get("content")
-                except (ValueError, KeyError, IndexError):
-                    continue
-                if delta:
-                    yield delta
-
-
-def make_generator(settings: Settings, model_key: str | None = None, prepare: bool = True) -> Generator:
-    """The one place that turns a setting into an engine."""
-    if settings.engine == "transformers":
-        return TransformersGenerator(settings, model_key, prepare)
-    if settings.engine == "openai":
-        return OpenAIGenerator(settings.openai_base_url, settings.openai_model)
-    if settings.engine == "llamacpp":
-        from assistant.engines.llamacpp import LlamaCppGenerator
-
-        return LlamaCppGenerator(settings, model_key)
-    raise AssistantError(f"unknown engine {settings.engine!r}; choose transformers, llamacpp or openai")

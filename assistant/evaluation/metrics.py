@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+
+from assistant.text import normalize, split_sentences
 
 __all__ = [
     "REFUSAL_OUTCOMES",
@@ -46,26 +47,6 @@ REFUSAL_OUTCOMES = ("correct_answer_attempt", "false_refusal", "correct_refusal"
 RETRIEVAL_KEYS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5")
 ANSWER_KEYS = ("fact_recall", "token_f1", "embedding_similarity", "citation_accuracy", "grounding", "truth")
 TIMING_KEYS = (("retrieval_s", "median_retrieval_s"), ("ttft_s", "median_ttft_s"), ("total_s", "median_total_s"))
-
-# Typographic variants folded to ASCII before normalizing, so "can’t" matches "can't" and "5–7pm" matches "5-7pm".
-_CHAR_FOLD = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-    }
-)
-
-# Abbreviations whose final period does not end a sentence (compared lower-cased, as the last word).
-_ABBREVIATIONS = frozenset({"e.g.", "i.e.", "al.", "vs.", "cf.", "fig.", "eq.", "approx."})
-_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+")
-_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 # Fact matching: a needle whose last word is this long may run on into a longer word; shorter ones may
 # only take one of these endings.
@@ -122,21 +103,6 @@ def ndcg_at_k(rel: list[int], n_gold: int, k: int) -> float:
 # --------------------------------------------------------------------------- answer text
 
 
-def normalize(text: str) -> str:
-    """Lower-case, drop punctuation except inside words ("5:10", "8.5x11in", "imagenet-c"), collapse spaces."""
-    text = unicodedata.normalize("NFKC", text).translate(_CHAR_FOLD).lower()
-    out = []
-    last = len(text) - 1
-    for i, ch in enumerate(text):
-        if ch.isalnum() or ch.isspace():
-            out.append(ch)
-        elif 0 < i < last and text[i - 1].isalnum() and text[i + 1].isalnum():
-            out.append(ch)  # word-internal: a time, a decimal, a hyphenated name, an apostrophe
-        else:
-            out.append(" ")
-    return " ".join("".join(out).split())
-
-
 def _fact_form(text: str) -> str:
     """Normalized text with hyphens read as spaces, so "double sided" matches "double-sided" and vice versa."""
     return normalize(text).replace("-", " ")
@@ -191,24 +157,6 @@ def token_f1(answer: str, reference: str) -> float | None:
     precision = same / len(ans_tokens)
     recall = same / len(ref_tokens)
     return 2 * precision * recall / (precision + recall)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split an answer into sentences/bullets for per-claim grounding, sparing "e.g.", "et al.", "8.5", "5:10"."""
-    sentences: list[str] = []
-    for line in text.splitlines():
-        line = _BULLET.sub("", line).strip()
-        if not line:
-            continue
-        start = 0
-        for m in _SENTENCE_END.finditer(line):
-            words = line[start : m.start() + 1].split()
-            if words and words[-1].lstrip("([\"'").lower() in _ABBREVIATIONS:
-                continue
-            sentences.append(line[start : m.end()].strip())
-            start = m.end()
-        sentences.append(line[start:].strip())
-    return [s for s in sentences if s]
 
 
 # --------------------------------------------------------------------------- refusals

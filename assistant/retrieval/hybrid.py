@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.corpus.chunking import Chunk
-from assistant.corpus.index import Index, tokenize
+from assistant.corpus.index import Index
 from assistant.retrieval.embed import Embedder
+from assistant.text import tokenize
 
 RRF_K = 60  # the usual constant; ranks matter, raw score scales do not
 MODES = ("hybrid", "dense", "bm25")
