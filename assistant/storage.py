@@ -6,9 +6,10 @@ A write goes to a temporary file in the same folder and is renamed over the targ
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,3 +48,25 @@ def read_json(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def sha256_file(
+    path: Path, progress: Callable[[str, int, int], None] | None = None, stage: str = "checking"
+) -> str:
+    """The file's SHA-256, read in 4 MB pieces; ``progress(stage, done, total)`` as it goes."""
+    digest = hashlib.sha256()
+    total = path.stat().st_size
+    done = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+            done += len(chunk)
+            if progress:
+                progress(stage, done, total)
+    return digest.hexdigest()
+
+
+def file_identity(path: Path) -> list[int]:
+    """Size and modification time: a cheap stamp that a file was not replaced since it was checked."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import ModelUnavailable
-from assistant.storage import read_json, write_json
+from assistant.storage import file_identity, read_json, sha256_file, write_json
 
 log = logging.getLogger(__name__)
 
@@ -152,19 +152,6 @@ def package_file(package: str, relative: str, hint: str) -> Path:
     return path
 
 
-def sha256_file(path: Path, progress: ProgressFn | None = None, stage: str = "checking") -> str:
-    digest = hashlib.sha256()
-    total = path.stat().st_size
-    done = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-            done += len(chunk)
-            if progress:
-                progress(stage, done, total)
-    return digest.hexdigest()
-
-
 def _join_parts(parts: list[Path], target: Path, expected_sha: str, progress: ProgressFn | None, stage: str) -> None:
     """Concatenate ``parts`` into ``target`` atomically, hashing on the way; raise on a mismatch."""
     total = sum(p.stat().st_size for p in parts)
@@ -255,11 +242,6 @@ def gguf_path(spec: ChatModelSpec, cache_dir: Path, progress: ProgressFn | None 
 
 def hf_folder(spec: ChatModelSpec, cache_dir: Path) -> Path:
     return cache_dir / spec.key / "hf"
-
-
-def file_identity(path: Path) -> list[int]:
-    stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns]
 
 
 def _stamp_path(spec: ChatModelSpec, cache_dir: Path) -> Path:

@@ -25,7 +25,7 @@ def test_missing_package_through_the_cli_is_one_line_without_traceback(tmp_path:
     code = (
         "import sys\n"
         "from dataclasses import replace\n"
-        "from assistant import models, cli\n"
+        "from assistant import cli\nfrom assistant import weights as models\n"
         "spec = models.CHAT_MODELS['qwen2.5-coder-0.5b']\n"
         "models.CHAT_MODELS['qwen2.5-coder-0.5b'] = replace(spec, package_prefix='no-such-model-part')\n"
         f"sys.exit(cli.main(['prepare', '--model', 'qwen2.5-coder-0.5b', '--cache', {str(tmp_path)!r}]))\n"
