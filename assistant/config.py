@@ -47,29 +47,28 @@ class Settings:
     openai_model: str = "default"
     top_k: int = 3  # slides shown in the sources panel
     context_k: int = 3  # of those, slides given to the model: prefill time grows with every slide
-    # Slides after the first as their lines closest to the question, up to this many words; 0 keeps them
-    # whole. 40 brought the first token 0.3 s sooner (median) but grounding fell on 7 of 43 questions
-    # and rose on 2, and prompts shared less of their start with the previous one: README, "Answers".
+    # Slides after the first cut to their lines closest to the question, up to this many words; 0 keeps
+    # them whole, because cutting cost grounding for little speed (docs/decisions/prompt-context.md).
     context_words: int = 0
     max_new_tokens: int = 120  # answers are one or two sentences; bounds a rambling model
     max_question_chars: int = 2000
     cache_prefix: bool = True  # reuse the system prompt's KV cache across questions
-    # Weights that run the prompt: "auto" picks bf16 where the CPU has bf16 dot-product instructions
-    # (AVX512-BF16 or AMX; a 256-row product ran 5x faster than fp32 on such a CPU) and fp32 elsewhere
-    # (bf16 ran a prompt 4x slower than fp32 on a CPU without them). See generate.prefill_mode.
+    # Weights that run the prompt: "auto" picks bf16 only where the CPU multiplies bf16 in hardware,
+    # since elsewhere bf16 is slower than fp32 (engines.transformers.prefill_mode, docs/decisions/bf16-prefill.md).
     prefill: str = "auto"
-    # Weights that write the reply: "int4" decoded the 1.5B at 6.85 tokens/s against 2.09 for "fp32",
-    # for a second ~1.2 GB copy; "fp32" keeps one fp32 copy for both the prompt and the reply.
+    # Weights that write the reply: "int4", because decoding is bound by reading weights (a second,
+    # ~1.2 GB copy; docs/decisions/int4-decoding.md); "fp32" keeps one copy for prompt and reply.
     decode: str = "int4"
     # Tokens drafted from the prompt and checked per decoder pass (greedy.py); 0 writes one token a pass.
     draft: int = 3
-    # The answer prompt's instructions (a file in assistant/prompts/); every one starts with the same slides,
-    # so the slide prefix caches serve them all. "answer_user_premise" and "answer_user_quote" were measured
+    # The answer prompt's instructions (a file in assistant/answering/prompts/); every one starts with the same
+    # slides, so the slide prefix caches serve them all. "answer_user_premise" and "answer_user_quote" were measured
     # against it: docs/decisions/read-before-writing.md.
     answer_prompt: str = "answer_user"
     # After the cheap truth check, the chat model reads this many of a reply's cited sentences (the first
-    # ones: the opening sentence held 17 of 26 contradictions in the hand labels) beside their slide and
-    # must find them there (truth.judge_messages); each costs a prompt of ~45 tokens. 0 turns it off.
+    # ones, since the opening sentence holds most contradictions: docs/decisions/truth-check.md) beside
+    # their slide and must find them there (truth.judge_messages); each costs a prompt of ~45 tokens. 0 turns
+    # it off.
     judge: int = 1
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     concurrency: int = 1  # answers generated at once; one keeps a 2-core machine responsive

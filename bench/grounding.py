@@ -10,7 +10,7 @@ labels, and its precision and recall for "supported".
     .venv/bin/python bench/grounding.py --sample RESULTS --n 40 > candidates.jsonl
         # unlabelled candidates (sentence + cited slide) drawn from an eval run's results.jsonl
 
-Writes nothing; the figures go in the README.
+Writes nothing; the figures go in docs/evaluation.md.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ from assistant.weights import embedder_spec
 
 log = logging.getLogger(__name__)
 
-GATE = 0.30  # answerability below this is refused before the model (calibrated: README, "Refusal gate")
+GATE = 0.30  # answerability below this is refused before the model (calibrated: docs/decisions/refusal-gate.md)
 _MODEL_REFUSAL = re.compile(
     r"(slides|context|sources?|material)\s+(do(es)?\s+not|don't|doesn't)\s+(cover|contain|mention)", re.I
 )
@@ -126,12 +126,11 @@ class Assistant:
     def warm(self, model: str | None = None, slides: str = "now", progress=None) -> threading.Thread | None:
         """Load the models now, so the first student does not pay for it; then cache the slide prefixes.
 
-        Every first-turn prompt starts with the system prompt and its best slide, so the engine keeps
-        the KV cache of that start for every slide (saved beside the model: a restart reads them in
-        1-4 s; the first start runs the deck once: 28 s for the 1.5B with bf16 prompts, ~2 min in
-        fp32). ``slides``: "now" (the evaluation and the benchmark, so they time what a student
-        gets), "background" (the UI: it opens at once, and a question waits for at most one slide)
-        or "off".
+        Every first-turn prompt starts with the system prompt and its best slide, so the engine
+        keeps the KV cache of that start for every slide (saved beside the model, so only the first
+        start runs the deck; costs in docs/decisions/slide-prefix-caches.md). ``slides``: "now" (the
+        evaluation and the benchmark, so they time what a student gets), "background" (the UI: it
+        opens at once, and a question waits for at most one slide) or "off".
         """
         self.retriever.search("warm up", 1)
         gen = self.generator(model)

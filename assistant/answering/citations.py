@@ -17,7 +17,7 @@ import numpy as np
 from assistant.text import NUMBER, tokenize
 from assistant.text import split_sentences as _split
 
-SUPPORTED = 0.45  # calibrated on answer sentences from the eval set (see README, "Grounding")
+SUPPORTED = 0.45  # calibrated on eval answer sentences (docs/benchmarks.md, "How far to trust the grounding figure")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])\s*((?:\[\d{1,2}\]\s*)+)")
 

@@ -1,9 +1,9 @@
 """The lines of a supporting slide that bear on the question: shorter prompts, the first token sooner.
 
 Every answer prompt holds the best slide whole (its KV cache is kept, see ``answer.slide_prefix``)
-and then the next ones, which the model must read anew for each question: on 2 cores that prefill
-costs ~20 ms a token, and a slide is ~110 tokens. The runners-up mostly back up one detail, so
-they go in as the lines closest in meaning to the question, in slide order, within a word budget.
+and then the next ones, which the model must read anew for each question, so every word of them
+delays the first token (docs/decisions/prompt-context.md). The runners-up mostly back up one detail,
+so they go in as the lines closest in meaning to the question, in slide order, within a word budget.
 """
 
 from __future__ import annotations

@@ -206,8 +206,8 @@ def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
     return Verdict(True, "", lines[0] if lines else "")
 
 
-# P("Yes") below this and the model, shown the slide, does not find the sentence on it; on the hand labels
-# 0.6 flagged 17 of 29 contradicted sentences (with the cheap check) and 12 of 226 supported ones.
+# P("Yes") below this and the model, shown the slide, does not find the sentence on it; chosen on the hand
+# labels (docs/decisions/truth-check.md).
 JUDGE_YES = 0.6
 
 

@@ -1,10 +1,10 @@
 """Prompt-prefix KV caches saved on disk, so a restart does not run the deck's slides again.
 
 Every answer prompt starts with the system prompt and then its best slide. The keys and values of
-that start depend only on its tokens and the model, so the app computes them once per slide
-(~2.6 s each on 2 cores for the 1.5B) and keeps them here, one file per prefix, named by a digest of
-the model's checksum, the PyTorch version and the token ids. A file holds its token ids and a
-checksum of its tensors; one that does not match is recomputed, never trusted.
+that start depend only on its tokens and the model, so the app computes them once per slide (costs
+in docs/decisions/slide-prefix-caches.md) and keeps them here, one file per prefix, named by a
+digest of the model's checksum, the PyTorch version and the token ids. A file holds its token ids
+and a checksum of its tensors; one that does not match is recomputed, never trusted.
 """
 
 from __future__ import annotations

@@ -55,9 +55,9 @@ def has_bf16_matmul() -> bool:
 def prefill_mode(settings: Settings) -> str:
     """The weights that run prompts (prefill), "bf16" or "fp32": the one place that chooses them.
 
-    Prefill is a few hundred rows through every weight matrix, so it is bound by arithmetic. With bf16
-    dot-product instructions a 256-row product of the 1.5B's sizes ran 5x faster in bf16 than in fp32
-    (AMD EPYC, AVX512-BF16); without them (AVX-512 only) bf16 ran a prompt 4x slower than fp32.
+    Prefill is a few hundred rows through every weight matrix, so it is bound by arithmetic: bf16 is
+    faster than fp32 only with bf16 dot-product instructions, and slower without them
+    (docs/decisions/bf16-prefill.md).
     ``decode="fp32"`` keeps one fp32 copy for both phases, so it runs the prompt in fp32 as well.
     """
     mode = settings.prefill
@@ -90,7 +90,7 @@ def _load_decoder(folder, mode: str, model, source: str | None):
         return model
     from assistant.engines.decoding import attention
 
-    # subtle: one query row against the cache is ~4x faster in eager attention than in bf16 SDPA here;
+    # subtle: one query row against the cache is faster in eager attention than in bf16 SDPA here;
     # the grouped form also skips eager's copy of the cache for every query head.
     decoder = AutoModelForCausalLM.from_pretrained(
         str(folder), dtype=torch.bfloat16, attn_implementation=attention.register(), local_files_only=True
@@ -142,7 +142,7 @@ class TransformersGenerator(Generator):
             try:
                 self._tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
                 # subtle: a prompt is bound by arithmetic and runs in prefill_mode(), while one token at
-                # a time is bound by reading the weights, ~4x faster from int4. So two copies: the
+                # a time is bound by reading the weights, faster from int4. So two copies: the
                 # prompt runs in ``model`` and the reply in the decoder.
                 dtype = torch.bfloat16 if prefill_mode(self._settings) == "bf16" else torch.float32
                 model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
@@ -217,8 +217,8 @@ class TransformersGenerator(Generator):
                 cache = DynamicCache(config=self._model.config)
             done = cache.get_seq_length()
             with torch.inference_mode():
-                # subtle: the prompt's weights, not the int4 decoder: ~45 new tokens ran 2-3x slower through
-                # PyTorch's int4 kernel than in fp32 on an AVX2-only CPU
+                # subtle: the prompt's weights, not the int4 decoder: a few dozen new tokens run slower through
+                # PyTorch's int4 kernel (docs/decisions/truth-check.md)
                 logits = self._model(input_ids=ids[:, done:], cache=cache, use_cache=True, logits_to_keep=1).logits
         yes, no = (self._tokenizer.convert_tokens_to_ids(word) for word in ("Yes", "No"))
         pair = torch.softmax(logits[0, -1, [yes, no]].float(), dim=-1)

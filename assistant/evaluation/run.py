@@ -136,7 +136,7 @@ class Scorer:
         return "(unanswerable)" if not item.answerable else "(unknown slide)"
 
     def grounding(self, answer: Answer) -> float | None:
-        """Share of answer sentences whose cited slide supports them lexically (README, "Grounding")."""
+        """Share of answer sentences whose cited slide supports them lexically (docs/evaluation.md)."""
         cited = {c.id: self._slides[c.id].search_text for c in answer.citations if c.id in self._slides}
         sentences = answer.sentences or [{"text": s, "source": None} for s in split_sentences(answer.answer)]
         if not sentences:

@@ -1,9 +1,9 @@
 """The question encoder on ONNX Runtime: the embedder's transformer, exported once, for one text at a time.
 
-Why it exists: a student's question is about fifteen tokens, and PyTorch spends ~20 ms on the many
-small matrix products of MiniLM for it on these 2-core CPUs; the same graph in ONNX Runtime takes
-about a quarter of that and gives the same vector. Retrieval latency is what a student waits on
-before the sources appear, so the query path uses it; index building (batches) stays on PyTorch.
+Why it exists: a student's question is about fifteen tokens, and ONNX Runtime runs MiniLM's many
+small matrix products for it several times faster than PyTorch, with the same vector
+(docs/decisions/hybrid-retrieval.md). Retrieval latency is what a student waits on before the
+sources appear, so the query path uses it; index building (batches) stays on PyTorch.
 
 The export is cached next to the other prepared models, written to a temporary folder and trusted
 only once its manifest (size and sha256 of the graph) is written last. Every load is checked

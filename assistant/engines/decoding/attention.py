@@ -1,10 +1,10 @@
 """Grouped-query attention without copying the KV cache, for the decode phase.
 
 Qwen2.5 shares each key/value head among several query heads (12 query, 2 KV heads in the 1.5B).
-``transformers``' eager attention first repeats every KV head for its query heads, which copies
-the whole cache on every layer for every reply token (~18% of a decode step here, measured with
-``torch.profiler``). Folding the query heads of one group into rows of one matrix product computes
-the same numbers from the cache as it is.
+``transformers``' eager attention first repeats every KV head for its query heads, which copies the
+whole cache on every layer for every reply token (a real share of a decode step:
+docs/decisions/int4-decoding.md). Folding the query heads of one group into rows of one matrix
+product computes the same numbers from the cache as it is.
 """
 
 from __future__ import annotations

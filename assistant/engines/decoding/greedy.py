@@ -1,21 +1,19 @@
 """A lean greedy decoding loop for the Qwen2 models we ship, checking drafts from the prompt.
 
 ``transformers``' ``generate`` runs each token through its general modules: masks, cache
-bookkeeping, dtype casts, logits processors and stopping criteria. On 2 cores that is ~20 ms a
-token beside ~65 ms of int4 weight products (``torch.profiler`` on the 1.5B: the operators added up
-to 90 ms against 110 ms of wall time); alternating the two, this loop took 95–100 ms a token and
-``generate`` 103–111. New tokens attend to every cached one and to each other in order, so the loop
-needs no mask tensor; it calls the model's own layers (norms, linear or int4 projections, rotary
-tables) in the order Qwen2's decoder layer does, with ``attention.grouped_attention`` over a cache
-that has room for the reply (``kvbuffer``).
+bookkeeping, dtype casts, logits processors and stopping criteria, which cost a real share of a
+token beside the int4 weight products (docs/decisions/int4-decoding.md). New tokens attend to every
+cached one and to each other in order, so the loop needs no mask tensor; it calls the model's own
+layers (norms, linear or int4 projections, rotary tables) in the order Qwen2's decoder layer does,
+with ``attention.grouped_attention`` over a cache that has room for the reply (``kvbuffer``).
 
 Answers quote their slides, so the tokens that followed the last two or three tokens the last time
 they occurred in the prompt are often the next ones (``PromptLookup``). One pass checks up to
 ``MAX_DRAFT`` such drafts beside the token it must compute anyway: the int4 kernel reads each weight
-once for all rows, so 2/3/4 rows cost ~1.3/1.6/1.9 times one row here, and 5 rows 3.6 times (another
-code path), hence at most 3 drafts. A draft is kept only where it equals the model's own greedy
-choice, so the reply is the one plain greedy decoding writes; the keys and values of rejected drafts
-are dropped from the cache.
+once for all rows, so up to 4 rows cost far less than as many passes while 5 rows take another,
+slower code path, hence at most 3 drafts (docs/decisions/prompt-lookup-drafts.md). A draft is kept
+only where it equals the model's own greedy choice, so the reply is the one plain greedy decoding
+writes; the keys and values of rejected drafts are dropped from the cache.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Int4 weight-only linear layers for the decode phase of the ``transformers`` engine.
 
-Writing a reply runs the model on one token at a time, so every step reads all the weights:
-on a CPU without bf16 matrix instructions the fp32 1.5B spends ~0.35 s a token doing it. PyTorch's
-int4 weight-only kernel (``_weight_int4pack_mm_for_cpu``, bf16 activations) does the same
-products ~4x faster at one row. Our chat weights come from a Q4_K GGUF, which already stores 16
-affine levels per group of 32 inputs, so re-grouping them as int4 loses almost nothing; what it
-does lose is checked by the paired evaluation in the README, not assumed.
+Writing a reply runs the model on one token at a time, so every step reads all the weights and is
+bound by reading them. PyTorch's int4 weight-only kernel (``_weight_int4pack_mm_for_cpu``, bf16
+activations) does the same products much faster at one row (docs/decisions/int4-decoding.md). Our
+chat weights come from a Q4_K GGUF, which already stores 16 affine levels per group of 32 inputs, so
+re-grouping them as int4 loses almost nothing; what it does lose is checked by the paired evaluation
+(docs/benchmarks.md, "Reply weights"), not assumed.
 """
 
 from __future__ import annotations
@@ -79,11 +79,12 @@ def _shortlist_head_class():
     class ShortlistHead(torch.nn.Module):
         """The vocabulary head: int4 scores for every word, then exact int8 scores for the best few.
 
-        Reading the 152k x 1536 head is a fifth of a decode step. Its int4 copy is read in half the
-        time of the int8 one, but a coarser head could change which word wins; so the int4 scores
-        only pick a shortlist and the winner is chosen by the int8 rows (one scale per row), which
-        gives the word the int8 head alone would give whenever it is in the shortlist. Words outside
-        it keep their int4 score: greedy decoding reads only the maximum.
+        Reading the 152k x 1536 head is a large share of a decode step
+        (docs/decisions/int4-decoding.md). Its int4 copy is read in half the time of the int8 one,
+        but a coarser head could change which word wins; so the int4 scores only pick a shortlist
+        and the winner is chosen by the int8 rows (one scale per row), which gives the word the int8
+        head alone would give whenever it is in the shortlist. Words outside it keep their int4
+        score: greedy decoding reads only the maximum.
         """
 
         KEYS = ("packed", "scales_zeros", "weight_int8", "scale")

@@ -1,10 +1,9 @@
 """A KV cache layer that writes new tokens into spare room instead of concatenating.
 
-``transformers``' dynamic cache appends each reply token's keys and values with ``torch.cat``,
-which copies the whole cache of every layer on every token: 56 copies a token for the 1.5B, which
-``torch.profiler`` put at 3.4 ms a token with a bf16 cache and 23 ms with an fp32 one (~440-token
-prompts). Here each layer holds a buffer with room for the reply, and the cache the model sees is
-a view of its filled part.
+``transformers``' dynamic cache appends each reply token's keys and values with ``torch.cat``, which
+copies the whole cache of every layer on every token: 56 copies a token for the 1.5B, a cost that
+grows with the prompt (docs/decisions/int4-decoding.md). Here each layer holds a buffer with room
+for the reply, and the cache the model sees is a view of its filled part.
 """
 
 from __future__ import annotations
