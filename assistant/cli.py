@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.engines.factory import ENGINES
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
@@ -201,18 +202,27 @@ def _eval_practice(args: argparse.Namespace, settings: Settings, out: Path) -> i
     from assistant.evaluation.report import fmt, write_report
 
     assistant = Assistant(settings)
-    summary = evaluate_practice(assistant, out, per_section=args.per_section, qtype=args.type,
-                                progress=_bar("practice", "question"))
-    keys = ("accepted", "attempts", "validity", "support_rate", "duplicate_rejection_rate",
-            "shown_duplicate_questions", "median_s_per_accepted")
+    summary = evaluate_practice(
+        assistant, out, per_section=args.per_section, qtype=args.type, progress=_bar("practice", "question")
+    )
+    keys = (
+        "accepted",
+        "attempts",
+        "validity",
+        "support_rate",
+        "duplicate_rejection_rate",
+        "shown_duplicate_questions",
+        "median_s_per_accepted",
+    )
     print("practice: " + ", ".join(f"{k} {fmt(summary.get(k))}" for k in keys))
     print(f"report: {write_report(out)}")
     return 0
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
+    from assistant.practice.export import export_anki_csv, export_json
     from assistant.practice.grading import run_terminal_quiz
-    from assistant.practice.sets import export_anki_csv, export_json, generate_set
+    from assistant.practice.sets import generate_set
 
     assistant = _assistant(args)
     bar = _bar("writing questions", "question")
@@ -278,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("ask", cmd_ask, "answer a question from the slides, with citations")
     p.add_argument("question")
     p.add_argument("--model", default=None, help=models_help)
-    p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
+    p.add_argument("--engine", choices=ENGINES, default=None)
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")
 
     p = command("quiz", cmd_quiz, "practice questions from the slides, checked, then graded in the terminal")
@@ -288,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=5, help="how many questions (default 5)")
     p.add_argument("--type", choices=["mcq", "tf", "short"], default="mcq")
     p.add_argument("--model", default=None, help=models_help)
-    p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
+    p.add_argument("--engine", choices=ENGINES, default=None)
     p.add_argument("--json", action="store_true", help="print the checked items as JSON instead of quizzing")
     p.add_argument("--export", type=Path, default=None, help="also write FILE.json and FILE.csv (Anki import)")
 
@@ -309,12 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a baseline instead of the product pipeline ('all': every baseline)",
     )
     p.add_argument("--with-default", action="store_true", help="also run the product pipeline with --baseline")
-    p.add_argument("--practice", action="store_true",
-                   help="instead of the Q/A set: generate practice questions for every section and report "
-                        "validity, support and duplicate rates")
+    p.add_argument(
+        "--practice",
+        action="store_true",
+        help="instead of the Q/A set: generate practice questions for every section and report "
+        "validity, support and duplicate rates",
+    )
     p.add_argument("--per-section", type=int, default=2, help="practice questions per section (default 2)")
     p.add_argument("--type", choices=["mcq", "tf", "short"], default="mcq", help="practice question type")
-    p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
+    p.add_argument("--engine", choices=ENGINES, default=None)
 
     p = command("chat", cmd_chat, "start the chat UI in the browser")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: this machine only)")
@@ -322,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", default=None, help="USER:PASS required to open the UI (or $ASSISTANT_AUTH)")
     p.add_argument("--allow-remote", action="store_true", help="confirm serving on a non-local interface")
     p.add_argument("--model", default=None, help=models_help)
-    p.add_argument("--engine", choices=["transformers", "llamacpp", "openai"], default=None)
+    p.add_argument("--engine", choices=ENGINES, default=None)
     return parser
 
 

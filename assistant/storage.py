@@ -50,9 +50,7 @@ def read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def sha256_file(
-    path: Path, progress: Callable[[str, int, int], None] | None = None, stage: str = "checking"
-) -> str:
+def sha256_file(path: Path, progress: Callable[[str, int, int], None] | None = None, stage: str = "checking") -> str:
     """The file's SHA-256, read in 4 MB pieces; ``progress(stage, done, total)`` as it goes."""
     digest = hashlib.sha256()
     total = path.stat().st_size

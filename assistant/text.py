@@ -27,6 +27,7 @@ _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "al.", "vs.", "cf.", "fig.", "eq.", 
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
+
 def normalize(text: str) -> str:
     """Lower-case, drop punctuation except inside words ("5:10", "8.5x11in", "imagenet-c"), collapse spaces."""
     text = unicodedata.normalize("NFKC", text).translate(_CHAR_FOLD).lower()
@@ -40,7 +41,6 @@ def normalize(text: str) -> str:
         else:
             out.append(" ")
     return " ".join("".join(out).split())
-
 
 
 def split_sentences(text: str) -> list[str]:

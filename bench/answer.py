@@ -158,8 +158,7 @@ def summarize(name: str, rounds: list[dict]) -> dict:
     rows = [row for run in rounds for row in run["rows"]]
     answered = [r for r in rows if not r["refused"]]
     per_round = [
-        {key: _stats([r[key] for r in run["rows"] if not r["refused"]]) for key in PER_ROUND}
-        for run in rounds
+        {key: _stats([r[key] for r in run["rows"] if not r["refused"]]) for key in PER_ROUND} for run in rounds
     ]
     return {
         "engine": engine,

@@ -14,29 +14,8 @@ from assistant.answering.assistant import (
     is_follow_up,
     leaks_instructions,
 )
-from assistant.engines.base import Generator
 from assistant.errors import BadQuestion
-
-
-class StandInGenerator(Generator):
-    """A model that always gives the reply ``reply(messages)``."""
-
-    def __init__(self, name: str, reply) -> None:
-        self.name, self._reply = name, reply
-
-    def stream(self, messages, max_new_tokens=200):
-        yield self._reply(messages)
-
-
-class CountingGenerator(Generator):
-    """Wraps the real generator and counts calls, to prove the gate never reaches the model."""
-
-    def __init__(self, inner):
-        self.inner, self.name, self.calls = inner, inner.name, 0
-
-    def stream(self, messages, max_new_tokens=200):
-        self.calls += 1
-        yield from self.inner.stream(messages, max_new_tokens)
+from tests.fakes import CountingGenerator, StandInGenerator
 
 
 @pytest.mark.parametrize(

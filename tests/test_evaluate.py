@@ -11,8 +11,7 @@ from assistant.evaluation import run as evaluate
 from assistant.evaluation.qa import read_qa
 from assistant.evaluation.report import write_report
 from assistant.evaluation.run import EvalConfig, read_results
-
-from .test_answer import CountingGenerator, model_replaced
+from tests.fakes import CountingGenerator
 
 QA = [
     {
@@ -59,14 +58,15 @@ def test_torn_last_row_is_dropped_and_file_repaired(tmp_path: Path):
 
 def test_real_three_question_run_resumes_without_duplicates(assistant_default, settings, tmp_path: Path):
     qa = _write(tmp_path / "private.jsonl", QA, extra="this line is broken\n")
-    with model_replaced(assistant_default, CountingGenerator(assistant_default.generator())) as counting:
-        first = evaluate.run(settings, EvalConfig(qa, tmp_path / "out", settings.model, limit=2), assistant_default)
-        results = tmp_path / "out" / "runs" / "default" / "results.jsonl"
-        # a run killed while writing row 3 leaves a torn line; the next run must neither lose nor repeat rows
-        with results.open("a") as handle:
-            handle.write('{"id": "p3", "answer": "half')
-        calls_before = counting.calls
-        summary = evaluate.run(settings, EvalConfig(qa, tmp_path / "out", settings.model), assistant_default)
+    counting = CountingGenerator(assistant_default.generator())
+    counted = assistant_default.variant(generator=counting)
+    first = evaluate.run(settings, EvalConfig(qa, tmp_path / "out", settings.model, limit=2), counted)
+    results = tmp_path / "out" / "runs" / "default" / "results.jsonl"
+    # a run killed while writing row 3 leaves a torn line; the next run must neither lose nor repeat rows
+    with results.open("a") as handle:
+        handle.write('{"id": "p3", "answer": "half')
+    calls_before = counting.calls
+    summary = evaluate.run(settings, EvalConfig(qa, tmp_path / "out", settings.model), counted)
     rows = read_results(results)
     assert [r["id"] for r in rows] == ["p1", "p2", "p3"]
     assert first["n"] == 2 and summary["n"] == 3

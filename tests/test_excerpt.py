@@ -51,8 +51,17 @@ def test_the_best_line_is_cut_rather_than_dropped_when_it_alone_is_too_long():
 
 
 def chunk(slide: int, title: str, text: str) -> Chunk:
-    return Chunk(id=f"d#{slide}", slide_id=f"d#{slide}", deck="d", deck_title="Deck", section="S", slide=slide,
-                 title=title, text=text, source="d.md")
+    return Chunk(
+        id=f"d#{slide}",
+        slide_id=f"d#{slide}",
+        deck="d",
+        deck_title="Deck",
+        section="S",
+        slide=slide,
+        title=title,
+        text=text,
+        source="d.md",
+    )
 
 
 class _Hit:

@@ -13,28 +13,42 @@ import pytest
 
 from assistant.errors import AssistantError
 from assistant.practice.grading import UNSURE, contradiction, grade, parse_choice
-from assistant.practice.sets import PracticeItem
+from assistant.practice.items import PracticeItem, SlideRef
 
-SOURCE = [{"id": "cs182-lecture24-midterm2-review#31", "title": "Adversarial training (AT)",
-           "deck": "Lecture 24: Midterm 2 review", "slide": 31}]
+SOURCE = [
+    SlideRef("cs182-lecture24-midterm2-review#31", "Adversarial training (AT)", "Lecture 24: Midterm 2 review", 31)
+]
 AT = PracticeItem(
-    "What is the main downside of adversarial training?", "short", [],
+    "What is the main downside of adversarial training?",
+    "short",
+    [],
     "it can reduce accuracy on clean examples by 10% or more",
-    "AT can reduce accuracy on non-adversarial (clean) examples by 10%+.", SOURCE,
+    "AT can reduce accuracy on non-adversarial (clean) examples by 10%+.",
+    SOURCE,
 )
 MAE = PracticeItem(
-    "What fraction of image patches does MAE mask out during training?", "short", [], "75% of image patches",
-    "Masking out parts of the input, e.g. 75% of image patches, and predicting them is an effective approach.", [],
+    "What fraction of image patches does MAE mask out during training?",
+    "short",
+    [],
+    "75% of image patches",
+    "Masking out parts of the input, e.g. 75% of image patches, and predicting them is an effective approach.",
+    [],
 )
 DOMAIN = PracticeItem(
-    "What does domain adaptation assume about the training data?", "short", [],
+    "What does domain adaptation assume about the training data?",
+    "short",
+    [],
     "abundant data from a source domain and only a little data from the target domain",
-    "Domain adaptation assumes abundant training data from a source domain and a small amount from the target.", [],
+    "Domain adaptation assumes abundant training data from a source domain and a small amount from the target.",
+    [],
 )
 MCQ = PracticeItem(
-    "What is the best known way to make models robust to lp attacks?", "mcq",
-    ["Dropout", "Adversarial training", "Weight decay", "10"], "Adversarial training",
-    "Adversarial training is the best way we know of to robustify models to lp attacks.", SOURCE,
+    "What is the best known way to make models robust to lp attacks?",
+    "mcq",
+    ["Dropout", "Adversarial training", "Weight decay", "10"],
+    "Adversarial training",
+    "Adversarial training is the best way we know of to robustify models to lp attacks.",
+    SOURCE,
 )
 TF_TRUE = PracticeItem("Adversarial training can reduce clean accuracy.", "tf", ["True", "False"], "True", "E.", SOURCE)
 TF_FALSE = PracticeItem("GANs are density models.", "tf", ["True", "False"], "False", "They are not.", [])
@@ -61,8 +75,21 @@ def assistant():
 # --- multiple choice and true/false ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("response", ["B", "b", "(B)", "B.", "b) adversarial training", "2", "Adversarial training",
-                                      "adversarial training.", "The answer is B", "option b"])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "B",
+        "b",
+        "(B)",
+        "B.",
+        "b) adversarial training",
+        "2",
+        "Adversarial training",
+        "adversarial training.",
+        "The answer is B",
+        "option b",
+    ],
+)
 def test_mcq_correct_choices(response):
     result = grade(MCQ, response)
     assert result.verdict == "correct", response

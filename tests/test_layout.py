@@ -58,7 +58,9 @@ def imports(path: Path) -> set[str]:
 def graph() -> dict[str, set[str]]:
     edges = {module_name(p): imports(p) for p in PACKAGE.rglob("*.py")}
     # a package's __init__ is imported on the way to any of its modules: not an edge of its own
-    return {m: {d for d in deps if d != m and not m.startswith(d + ".")} for m, deps in edges.items() if m != "assistant"}
+    return {
+        m: {d for d in deps if d != m and not m.startswith(d + ".")} for m, deps in edges.items() if m != "assistant"
+    }
 
 
 def layer(module: str) -> int:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from tests.test_practice import AT_REPLY, GAN2_REPLY, GAN_REPLY, _mcq_reply, fake_assistant, parse_reply, to_item
-from tests.test_practice import chunk as make_chunk
+from assistant.practice.drafting import to_item
+from assistant.practice.parsing import parse_reply
+from tests.fakes import AT_REPLY, GAN2_REPLY, GAN_REPLY, fake_assistant, mcq_reply
+from tests.fakes import chunk as make_chunk
 
-KEYS = {"What is the best known way to make models robust to lp attacks?": "Adversarial training",
-        "Which metrics are usually used to evaluate GANs?": "Inception and FID scores"}  # the self-check's picks
+KEYS = {
+    "What is the best known way to make models robust to lp attacks?": "Adversarial training",
+    "Which metrics are usually used to evaluate GANs?": "Inception and FID scores",
+}  # the self-check's picks
 
 
 def _with_retriever(assistant, top_slide: int):
@@ -24,7 +28,7 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
     from assistant.evaluation.practice import evaluate_practice
     from assistant.evaluation.report import write_report
 
-    same_options = _mcq_reply("Which metrics evaluate GANs?", ["FID", "FID", "BLEU", "Perplexity"], 0, "FID.")
+    same_options = mcq_reply("Which metrics evaluate GANs?", ["FID", "FID", "BLEU", "Perplexity"], 0, "FID.")
     replies = [AT_REPLY, same_options, "not json", GAN_REPLY]
     assistant, _ = fake_assistant(replies, KEYS)
     _with_retriever(assistant, 31)
@@ -33,10 +37,17 @@ def test_practice_eval_reports_validity_support_and_duplicates(tmp_path):
 
     deck, robust = summary["sections"]
     assert deck["section"] == "Deck" and deck["requested"] == 0 and "enough text" in deck["message"]  # a title
-    assert robust == {"section": "Robustness", "slides": 2, "requested": 2, "accepted": 2, "attempts": 4,
-                      "supported": robust["supported"], "rejections": {"duplicate_options": 1, "unparseable": 1},
-                      "cites_section": 2,
-                      "message": 'Generated 2 questions from section "Robustness".'}
+    assert robust == {
+        "section": "Robustness",
+        "slides": 2,
+        "requested": 2,
+        "accepted": 2,
+        "attempts": 4,
+        "supported": robust["supported"],
+        "rejections": {"duplicate_options": 1, "unparseable": 1},
+        "cites_section": 2,
+        "message": 'Generated 2 questions from section "Robustness".',
+    }
     assert summary["requested"] == 2 and summary["accepted"] == 2 and summary["attempts"] == 4
     assert summary["validity"] == 0.5 and summary["yield"] == 1.0 and summary["first_try_rate"] == 0.5
     assert summary["duplicate_rejection_rate"] == 0.25

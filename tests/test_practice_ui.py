@@ -15,9 +15,10 @@ import pytest
 
 from assistant.answering.assistant import Assistant
 from assistant.config import Settings
-from assistant.practice.sets import PracticeItem
-from assistant.ui.chat import chat as ui
-from assistant.ui.chat import practice as practice_ui
+from assistant.practice.items import PracticeItem, SlideRef
+from assistant.ui import chat as ui
+from assistant.ui import practice as practice_ui
+from assistant.ui import practice_view
 from tests.test_browser import ARTIFACTS, _require_chromium, browser  # noqa: F401 - browser is a fixture
 from tests.test_ui import free_port
 
@@ -29,12 +30,7 @@ SECTION = "Distribution shift and robustness"  # 19 slides with enough text to a
 # fail the checks, while the adversarial-training slide (same section) gives one at the first attempt (~30 s).
 TOPIC = "adversarial training"
 SOURCE = [
-    {
-        "id": "cs182-lecture24-midterm2-review#31",
-        "title": "Adversarial training (AT)",
-        "deck": "Lecture 24: Midterm 2 review",
-        "slide": 31,
-    }
+    SlideRef("cs182-lecture24-midterm2-review#31", "Adversarial training (AT)", "Lecture 24: Midterm 2 review", 31)
 ]
 MCQ = PracticeItem(
     "What is the best known way to make models robust to lp attacks?",
@@ -62,25 +58,33 @@ SHORT = PracticeItem(
 )
 
 
+MODELS_MADE: list[str | None] = []
+
+
+def _no_model(settings: Settings, key: str | None = None):
+    MODELS_MADE.append(key)
+    raise AssertionError("the Practice tab's handlers must not load a model here")
+
+
 @pytest.fixture(scope="module")
 def handlers(settings: Settings, embedder, shipped_index) -> practice_ui.PracticeHandlers:
     """Real embedder and index for grading; the chat model is never needed (and never loaded)."""
     return practice_ui.PracticeHandlers(
-        Assistant(replace(settings, model=FAST), embedder=embedder, index=shipped_index)
+        Assistant(replace(settings, model=FAST), embedder=embedder, index=shipped_index, generator_factory=_no_model)
     )
 
 
 def view(outputs: tuple) -> dict:
-    assert len(outputs) == len(practice_ui.VIEW)
-    return dict(zip(practice_ui.VIEW, outputs, strict=True))
+    assert len(outputs) == len(practice_view.VIEW)
+    return dict(zip(practice_view.VIEW, outputs, strict=True))
 
 
 def quiz_of(*items: PracticeItem) -> dict:
-    return practice_ui.new_quiz([i.to_dict() for i in items])
+    return practice_view.new_quiz([i.to_dict() for i in items])
 
 
 def test_first_question_shows_its_options(handlers):
-    shown = view(practice_ui.render(quiz_of(MCQ, TF)))
+    shown = view(practice_view.render(quiz_of(MCQ, TF)))
     assert shown["question"].startswith("#### Question 1 of 2")
     assert "**B.** Adversarial training" in shown["question"]
     assert shown["choice"]["visible"] is True and shown["short"]["visible"] is False
@@ -96,7 +100,7 @@ def test_correct_mcq_option_gets_the_key_explanation_and_source(handlers):
     assert "**Answer:** B. Adversarial training" in feedback
     assert "robustify models" in feedback
     assert "**Source:** Lecture 24: Midterm 2 review, slide 31: Adversarial training (AT)" in feedback
-    assert shown["quiz"]["grades"][0]["verdict"] == "correct" and practice_ui.score(shown["quiz"]) == 1.0
+    assert shown["quiz"]["grades"][0]["verdict"] == "correct" and practice_view.score(shown["quiz"]) == 1.0
     assert shown["check"]["interactive"] is False and shown["choice"]["interactive"] is False  # answer locked
     assert shown["choice"]["value"] == "B"
     again = view(handlers.check(shown["quiz"], "A", None))  # a second check cannot change the grade
@@ -108,7 +112,7 @@ def test_wrong_mcq_option_is_incorrect_and_shows_the_right_one(handlers):
     assert shown["feedback"].startswith("### Incorrect")
     assert "**Answer:** B. Adversarial training" in shown["feedback"]
     assert "the answer is" not in shown["feedback"]  # the key is said once, not twice
-    assert practice_ui.score(shown["quiz"]) == 0.0
+    assert practice_view.score(shown["quiz"]) == 0.0
 
 
 def test_check_without_an_answer_asks_for_one_and_grades_nothing(handlers):
@@ -120,7 +124,7 @@ def test_check_without_an_answer_asks_for_one_and_grades_nothing(handlers):
 
 def test_short_answer_is_graded_by_meaning(handlers):
     quiz = quiz_of(SHORT)
-    shown = view(practice_ui.render(quiz))
+    shown = view(practice_view.render(quiz))
     assert shown["short"]["visible"] is True and shown["choice"]["visible"] is False
     correct = view(handlers.check(quiz, None, "Clean accuracy drops by 10% or more"))
     assert correct["feedback"].startswith("### Correct"), correct["feedback"]
@@ -147,11 +151,11 @@ def test_score_after_answering_every_item_then_retake_and_new_set(handlers):
     assert shown["check"]["visible"] is False and shown["choice"]["visible"] is False
 
     again = view(handlers.retake(quiz))
-    assert again["question"].startswith("#### Question 1 of 3") and practice_ui.score(again["quiz"]) == 0
+    assert again["question"].startswith("#### Question 1 of 3") and practice_view.score(again["quiz"]) == 0
     assert again["quiz"]["items"] == quiz["items"]
     status, *cleared = handlers.new_set()
     cleared = view(tuple(cleared))
-    assert status == "" and cleared["quiz"] is None and cleared["question"] == practice_ui.START
+    assert status == "" and cleared["quiz"] is None and cleared["question"] == practice_view.START
 
 
 def test_skipped_question_counts_nothing(handlers):
@@ -166,9 +170,9 @@ def test_script_in_an_item_is_shown_as_text(handlers):
         ["<img src=x onerror=alert(2)>", "Adversarial training", "b", "c"],
         "Adversarial training",
         "<b>bold</b> {x}",
-        [{**SOURCE[0], "title": "<script>alert(3)</script>"}],
+        [replace(SOURCE[0], title="<script>alert(3)</script>")],
     )
-    shown = view(practice_ui.render(quiz_of(evil)))
+    shown = view(practice_view.render(quiz_of(evil)))
     graded = view(handlers.check(quiz_of(evil), "B", None))
     for markdown in (shown["question"], graded["feedback"]):
         assert "<script" not in markdown and "<img" not in markdown and "<b>" not in markdown
@@ -188,7 +192,7 @@ def test_generate_streams_progress_then_a_friendly_error_without_loading_a_model
     assert '"Reinforcement learning" is not a section' in status and SECTION in status
     assert seen == ["an earlier question"] and button["interactive"] is True
     assert all(r == {"__type__": "update"} for r in rest)  # the current quiz is kept
-    assert not handlers.assistant._generators
+    assert MODELS_MADE == []
 
 
 # --- the real thing in Chromium ------------------------------------------------------------------------------------
@@ -286,7 +290,7 @@ def test_student_generates_answers_and_checks_a_question(browser, app_url: str, 
         page.click("#practice-check")
         wait_for_text(page, "#practice-feedback", "Source:", 60)
         feedback = markdown(page, "#practice-feedback").strip()
-        assert any(feedback.startswith(v) for v in practice_ui.VERDICTS.values()), feedback
+        assert any(feedback.startswith(v) for v in practice_view.VERDICTS.values()), feedback
         slides = [f"slide {c.slide}: {c.title}" for c in shipped_index.chunks]
         assert any(s in feedback for s in slides), feedback  # the source slide, by number and title
         assert "Answer:" in feedback

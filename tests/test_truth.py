@@ -14,8 +14,8 @@ from assistant.answering import truth
 from assistant.answering.assistant import Assistant, is_broad
 from assistant.answering.shaping import copied_line, is_dump, is_fragment, is_question, quote
 from assistant.corpus.tables import linearize, rows_to_lines, table_entity
-from assistant.engines.base import Generator
 from assistant.evaluation import metrics
+from tests.fakes import WritesReply
 
 TODAY = """Today's lecture
 Today's lecture is for 182 students only, and it is the last lecture
@@ -136,21 +136,6 @@ def test_premise_corrected_needs_the_correcting_fact_and_none_of_the_wrong_claim
 
 
 # --------------------------------------------------------------------------- the pipeline
-
-
-class WritesReply(Generator):
-    """A stand-in model that always writes ``reply`` and, as a judge, finds every sentence on its slide."""
-
-    def __init__(self, reply: str, name: str = "stand-in") -> None:
-        self.reply, self.name = reply, name
-
-    def yes_probability(self, messages):
-        return 0.9
-
-    def stream(self, messages, max_new_tokens=200):
-        words = self.reply.split(" ")
-        for n, word in enumerate(words, start=1):
-            yield word if n == len(words) else word + " "
 
 
 @pytest.fixture()

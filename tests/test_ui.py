@@ -15,10 +15,9 @@ import pytest
 
 from assistant.answering.assistant import Assistant, Turn
 from assistant.config import Settings
+from assistant.engines.base import Generator
 from assistant.errors import AssistantError
-from assistant.ui.chat import chat as ui
-
-from .test_answer import model_replaced
+from assistant.ui import chat as ui
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")  # gradio's own queue stats
 
@@ -67,17 +66,18 @@ def reply_of(chat: list[dict]) -> str:
     return ui._plain(chat[-1]["content"])
 
 
-class _ModelMustNotRun:
+class _ModelMustNotRun(Generator):
     name = DEFAULT
 
     def stream(self, messages, max_new_tokens=200):
         raise AssertionError("the gate should refuse before the model is called")
 
 
-def test_off_topic_question_shows_sources_first_then_refuses_without_loading_a_model(respond, ui_assistant):
+def test_off_topic_question_shows_sources_first_then_refuses_without_loading_a_model(ui_assistant):
     # The session shares loaded models, so the default one may exist: swap in a stand-in that fails if called.
-    with model_replaced(ui_assistant, _ModelMustNotRun()):
-        updates = list(respond("What is the capital of Australia?", [], DEFAULT))
+    guarded = ui_assistant.variant(generator=_ModelMustNotRun())
+    respond = ui.chat_handler(guarded, guarded.settings.max_question_chars)
+    updates = list(respond("What is the capital of Australia?", [], DEFAULT))
     with_sources = [i for i, (_, sources, _) in enumerate(updates) if "[1]" in sources]
     assert with_sources, "the sources panel was never filled"
     first = with_sources[0]
@@ -92,8 +92,11 @@ def test_off_topic_question_shows_sources_first_then_refuses_without_loading_a_m
 
 @pytest.mark.parametrize(
     ("question", "expected"),
-    [("", "Please type a question about the course slides."), ("   \n\t ", "Please type a question"),
-     ("x" * 50_000, "50,000 characters long; the limit is 2,000")],
+    [
+        ("", "Please type a question about the course slides."),
+        ("   \n\t ", "Please type a question"),
+        ("x" * 50_000, "50,000 characters long; the limit is 2,000"),
+    ],
 )
 def test_bad_question_gets_its_message_as_the_reply(respond, question: str, expected: str):
     chat, _, turns = list(respond(question, [], FAST))[-1]
@@ -118,8 +121,10 @@ def test_script_question_is_shown_as_text(respond):
 
 def test_history_is_kept_and_passed_on(respond):
     earlier = [Turn("What is adversarial training?", "Training on adversarial examples [1].", "adversarial training")]
-    chat = [{"role": "user", "content": "What is adversarial training?"},
-            {"role": "assistant", "content": [{"type": "text", "text": "Training on adversarial examples [1]."}]}]
+    chat = [
+        {"role": "user", "content": "What is adversarial training?"},
+        {"role": "assistant", "content": [{"type": "text", "text": "Training on adversarial examples [1]."}]},
+    ]
     # not a follow-up (no pronoun, several content words), so the gate refuses it without the model
     question = "Which city is the capital of Australia today?"
     new_chat, _, turns = list(respond(question, earlier, FAST, chat))[-1]

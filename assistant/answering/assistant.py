@@ -55,6 +55,8 @@ GATE = 0.30  # answerability below this is refused before the model (calibrated:
 _MODEL_REFUSAL = re.compile(
     r"(slides|context|sources?|material)\s+(do(es)?\s+not|don't|doesn't)\s+(cover|contain|mention)", re.I
 )
+
+
 class Assistant:
     """Holds the index, the embedder and the chat models of one process; thread-safe for the UI."""
 
@@ -346,5 +348,3 @@ class Assistant:
         found = truth.counterpart(text, slide_text)
         line = found[1] if found else verdict.line or snippet(text, slide_text)
         return truth.Verdict(False, "judge", line, p_yes)
-
-

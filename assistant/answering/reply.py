@@ -25,7 +25,6 @@ _FOLLOW_UP = re.compile(
 )
 
 
-
 @dataclass(frozen=True)
 class Turn:
     """One finished exchange, kept so that follow-up questions can use it."""

@@ -39,6 +39,8 @@ if TYPE_CHECKING:  # the index only calls an embedder it is given; retrieval sit
 log = logging.getLogger(__name__)
 
 FORMAT = "study-assistant index v2"  # v2: chunks carry ``display`` (tables read as rows)
+
+
 def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
     """sha256 of every usable file in the corpus, keyed by relative path."""
     report = IngestReport()

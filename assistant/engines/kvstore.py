@@ -53,7 +53,7 @@ class KVStore:
         try:
             with safe_open(str(path), framework="pt") as handle:
                 expected = (handle.metadata() or {}).get("sha256")
-                tensors = {name: handle.get_tensor(name).clone() for name in handle.keys()}  # noqa: SIM118
+                tensors = {name: handle.get_tensor(name).clone() for name in handle.keys()}
         except (OSError, ValueError, RuntimeError, SafetensorError) as err:
             log.warning("prefix cache %s is unreadable (%s); computing it again", path.name, err)
             return None
@@ -83,4 +83,3 @@ class KVStore:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
-

@@ -27,7 +27,7 @@ class OpenAIGenerator(Generator):
             f"{self.base_url}/chat/completions", data=body, headers={"Content-Type": "application/json"}
         )
         try:
-            response = urllib.request.urlopen(request, timeout=300)  # noqa: S310 - the URL is the configured server
+            response = urllib.request.urlopen(request, timeout=300)
         except (urllib.error.URLError, OSError) as err:
             raise AssistantError(
                 f"the inference server at {self.base_url} did not answer ({err}); is it running?"

@@ -321,7 +321,12 @@ class TransformersGenerator(Generator):
             try:
                 cache = self.prefill(ids, room=max_new_tokens)
                 for token in greedy.decode(
-                    self._decoder, ids[0].tolist(), cache, max_new_tokens, self._end_ids(), cancelled,
+                    self._decoder,
+                    ids[0].tolist(),
+                    cache,
+                    max_new_tokens,
+                    self._end_ids(),
+                    cancelled,
                     max_draft=self._settings.draft,
                 ):
                     streamer.put(torch.tensor([token]))

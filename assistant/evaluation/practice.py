@@ -27,8 +27,11 @@ from typing import TYPE_CHECKING
 
 from assistant.answering.citations import SUPPORTED, best_support
 from assistant.errors import AssistantError
-from assistant.practice.checks import check_duplicate_options, check_duplicate_question
-from assistant.practice.sets import PracticeItem, generate_set, sections, usable
+from assistant.practice.checks import check_duplicate_question
+from assistant.practice.checks_options import check_duplicate_options
+from assistant.practice.items import PracticeItem
+from assistant.practice.sets import generate_set
+from assistant.practice.slides import sections, usable
 from assistant.storage import write_json
 
 if TYPE_CHECKING:
@@ -46,7 +49,7 @@ def key_support(assistant: Assistant, item: PracticeItem) -> tuple[float, bool]:
     correction). The explanation is left out: an MCQ's is quoted from the slide, so it would pass anyway.
     """
     chunks = {c.slide_id: c for c in assistant.index.chunks}
-    slide = chunks[item.source[0]["id"]]
+    slide = chunks[item.source[0].slide_id]
     if item.type == "tf":
         claim = item.question if item.answer == "True" else item.explanation
     else:
@@ -107,20 +110,41 @@ def evaluate_practice(
 
         step(0, per_section, "")
         try:
-            result = generate_set(assistant, section=name, n=per_section, qtype=qtype, model=model,
-                                  seen=[i.question for i in items], progress=step)
+            result = generate_set(
+                assistant,
+                section=name,
+                n=per_section,
+                qtype=qtype,
+                model=model,
+                seen=[i.question for i in items],
+                progress=step,
+            )
         except AssistantError as err:  # a section of title slides and figures: nothing to ask about
-            by_section[name] = {"section": name, "slides": 0, "requested": 0, "accepted": 0, "attempts": 0,
-                                "rejections": {}, "supported": 0, "cites_section": 0, "message": str(err)}
+            by_section[name] = {
+                "section": name,
+                "slides": 0,
+                "requested": 0,
+                "accepted": 0,
+                "attempts": 0,
+                "rejections": {},
+                "supported": 0,
+                "cites_section": 0,
+                "message": str(err),
+            }
             continue
         slides = sum(c.section == name and usable(c) for c in assistant.index.chunks)
         scores = [key_support(assistant, item) for item in result.items]
-        in_section = sum(chunks[i.source[0]["id"]].section == name for i in result.items)
+        in_section = sum(chunks[i.source[0].slide_id].section == name for i in result.items)
         by_section[name] = {
-            "section": name, "slides": slides, "requested": per_section, "accepted": len(result.items),
+            "section": name,
+            "slides": slides,
+            "requested": per_section,
+            "accepted": len(result.items),
             "attempts": result.attempts,
-            "rejections": dict(result.rejections), "supported": sum(s >= SUPPORTED for s, _ in scores),
-            "cites_section": in_section, "message": result.message,
+            "rejections": dict(result.rejections),
+            "supported": sum(s >= SUPPORTED for s, _ in scores),
+            "cites_section": in_section,
+            "message": result.message,
         }
         for item, (score, top) in zip(result.items, scores, strict=True):
             rows.append({"section": name, **item.to_dict(), "support": round(score, 3), "source_in_top3": top})
@@ -163,4 +187,3 @@ def evaluate_practice(
     write_json(folder / "metrics.json", summary)
     log.info("practice: %d of %d accepted in %d attempts", accepted, requested, attempts)
     return summary
-

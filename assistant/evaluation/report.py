@@ -124,8 +124,9 @@ def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: i
     names = list(runs)
     lines: list[str] = []
     first = runs[names[0]][0]
-    weights = ", ".join(f"{first[key]} {label}" for key, label in (("prefill", "prompt"), ("decode", "decode"))
-                        if first.get(key))
+    weights = ", ".join(
+        f"{first[key]} {label}" for key, label in (("prefill", "prompt"), ("decode", "decode")) if first.get(key)
+    )
     lines.append(
         f"{first['n']} questions ({first['n_answerable']} answerable, {first['n_unanswerable']} unanswerable); "
         f"model `{first.get('model', '')}` on the `{first.get('engine', 'transformers')}` engine"
@@ -171,12 +172,16 @@ def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: i
 def _practice_section(p: dict) -> list[str]:
     """Validity, support and duplicate rates of generated practice questions (``assistant eval --practice``)."""
     lines = [
-        "", "## Practice questions", "",
+        "",
+        "## Practice questions",
+        "",
         f"{p['requested']} {p['type']} questions requested over {len(p['sections'])} sections with "
         f"`{p['model']}` ({p.get('engine') or 'transformers'} engine); {p['accepted']} accepted in "
         f"{p['attempts']} attempts (new drafts, and new wrong options for {p['repaired']} accepted ones); "
-        f"{fmt(p['wall_s'])} s in all.", "",
-        "| measure | value |", "|---|---|",
+        f"{fmt(p['wall_s'])} s in all.",
+        "",
+        "| measure | value |",
+        "|---|---|",
         f"| validity (attempts passing every check) | {fmt(p['validity'])} |",
         f"| accepted / requested | {fmt(p['yield'])} |",
         f"| accepted at the first draft | {fmt(p['first_try_rate'])} |",
@@ -186,14 +191,18 @@ def _practice_section(p: dict) -> list[str]:
         f"| duplicate questions shown (re-checked) | {p['shown_duplicate_questions']} |",
         f"| items with equivalent options shown (re-checked) | {p['shown_duplicate_options']} |",
         f"| median s per accepted question (its failed attempts included) | {fmt(p['median_s_per_accepted'])} |",
-        "", "Rejections by reason: " + (", ".join(f"{k} {v}" for k, v in p["rejections"].items()) or "none") + ".",
-        "", "| section | slides with enough text | accepted | attempts | key supported | rejections |",
+        "",
+        "Rejections by reason: " + (", ".join(f"{k} {v}" for k, v in p["rejections"].items()) or "none") + ".",
+        "",
+        "| section | slides with enough text | accepted | attempts | key supported | rejections |",
         "|---|---|---|---|---|---|",
     ]
     for s in p["sections"]:
         why = ", ".join(f"{k} {v}" for k, v in s["rejections"].items()) or "none"
-        lines.append(f"| {s['section']} | {fmt(s.get('slides'))} | {s['accepted']} of {s['requested']} "
-                     f"| {s['attempts']} | {s['supported']} | {why} |")
+        lines.append(
+            f"| {s['section']} | {fmt(s.get('slides'))} | {s['accepted']} of {s['requested']} "
+            f"| {s['attempts']} | {s['supported']} | {why} |"
+        )
     return lines
 
 

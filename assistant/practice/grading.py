@@ -10,16 +10,16 @@ a wrong "incorrect" teaches less than an honest "compare with the key".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.corpus.index import tokenize
-from assistant.practice.checks import jaccard, normalize, numbers
+from assistant.practice.items import LETTERS, PracticeItem, PracticeSet, SlideRef, answer_text, cite, front_text
+from assistant.practice.wording import jaccard, normalize, numbers
 
 if TYPE_CHECKING:
     from assistant.answering.assistant import Assistant
-    from assistant.practice.sets import PracticeItem, PracticeSet
 
 VERDICTS = ("correct", "partly correct", "incorrect", "unsure")
 UNSURE = "I can't grade this confidently — compare with the key"
@@ -51,11 +51,13 @@ class Grade:
     reason: str
     key: str
     explanation: str
-    source: list[dict]
+    source: list[SlideRef]
     signals: dict[str, float] = field(default_factory=dict)  # the short-answer evidence, for calibration
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["source"] = [s.to_dict() for s in self.source]
+        return data
 
 
 def parse_choice(item: PracticeItem, response: str) -> int | None:
@@ -65,7 +67,7 @@ def parse_choice(item: PracticeItem, response: str) -> int | None:
     for i, option in enumerate(item.options):
         if wanted and normalize(option) == wanted:
             return i
-    letters = "abcd"[: len(item.options)]
+    letters = LETTERS.lower()[: len(item.options)]
     match = _LETTER.match(text) or _SAYS_LETTER.search(text)
     if match and match.group(1).lower() in letters:
         return letters.index(match.group(1).lower())
@@ -154,7 +156,7 @@ def grade(item: PracticeItem, response: str, assistant: Assistant | None = None)
     """The verdict on ``response``, with the key, the explanation and the source slide to show alongside."""
     key = item.answer
     if item.type == "mcq" and item.key_index is not None:
-        key = f"{'ABCD'[item.key_index]}. {item.answer}"
+        key = f"{LETTERS[item.key_index]}. {item.answer}"
 
     def made(verdict: str, reason: str, signals: dict | None = None) -> Grade:
         return Grade(verdict, reason, key, item.explanation, item.source, signals or {})
@@ -177,32 +179,17 @@ def _slide_text(item: PracticeItem, assistant: Assistant | None) -> str:
     """The source slide's text, secondary evidence for a short answer (only when the index is at hand)."""
     if assistant is None or not item.source:
         return ""
-    ids = {s["id"] for s in item.source}
+    ids = {s.slide_id for s in item.source}
     return "\n".join(c.search_text for c in assistant.index.chunks if c.slide_id in ids)
 
 
-# --- showing items and the terminal quiz -------------------------------------------------------------------------
-
-
-def cite(source: Sequence[dict]) -> str:
-    """``deck, slide N: title`` for each source slide, the form students look slides up by."""
-    return "; ".join(f"{s['deck']}, slide {s['slide']}: {s['title']}" for s in source)
-
-
-def front_text(item: PracticeItem) -> str:
-    """The question as a student sees it: MCQ options lettered, TF as a statement to judge."""
-    if item.type == "mcq":
-        return item.question + "\n" + "\n".join(f"{'ABCD'[i]}. {o}" for i, o in enumerate(item.options))
-    return f"True or false: {item.question}" if item.type == "tf" else item.question
-
-
-def answer_text(item: PracticeItem) -> str:
-    index = item.key_index
-    return f"{'ABCD'[index]}. {item.answer}" if item.type == "mcq" and index is not None else item.answer
+# --- the terminal quiz -------------------------------------------------------------------------------------------
 
 
 def run_terminal_quiz(
-    practice_set: PracticeSet, input_fn: Callable[[str], str] = input, print_fn: Callable[..., None] = print,
+    practice_set: PracticeSet,
+    input_fn: Callable[[str], str] = input,
+    print_fn: Callable[..., None] = print,
     assistant: Assistant | None = None,
 ) -> float:
     """Ask each item in turn, grade it, show the key, explanation and source; returns the points scored.

@@ -7,12 +7,11 @@ only unless ``--allow-remote``, optional password, models loaded before the firs
 Everything a user or a slide supplies is escaped before it reaches the page: the chatbot renders
 markdown and the sources panel is HTML, and neither may turn a question into markup or script.
 gradio is imported inside functions so that ``import assistant.ui`` stays cheap for the CLI.
-The Practice tab lives in ``assistant.practice_ui``; ``create_app`` adds it after the Chat tab.
+The Practice tab lives in ``assistant.ui.practice``; ``create_app`` adds it after the Chat tab.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answering.assistant import Answer, Assistant, DoneEvent, SourcesEvent, TokenEvent, Turn
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.ui.html import text
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -59,12 +59,6 @@ SOURCES_CSS = """
 Chat = list[dict[str, Any]]  # gradio "messages": [{"role": "user" | "assistant", "content": str}]
 
 
-def text(value: object) -> str:
-    """``value`` as inert text for markdown or HTML: no tags, and no ``${}``/backticks for gradio's templates."""
-    escaped = html.escape(str(value), quote=False)  # text nodes only; never put into attributes
-    return escaped.replace("$", "&#36;").replace("{", "&#123;").replace("}", "&#125;").replace("`", "&#96;")
-
-
 def _trim(value: str, limit: int) -> str:
     value = " ".join(value.split())
     return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
@@ -83,8 +77,7 @@ def sources_html(question: str, retrieval: Retrieval, answer: Answer | None = No
         support = f'<div class="src-snippet">Supports: “{text(citation.snippet)}”</div>' if citation else ""
         if citation and c.slide_id in corrected:
             support += (
-                '<div class="src-snippet">The reply contradicted this slide; '
-                "its own line is quoted instead.</div>"
+                '<div class="src-snippet">The reply contradicted this slide; its own line is quoted instead.</div>'
             )
         parts.append(
             f'<div class="src{" cited" if citation else ""}">'
@@ -151,7 +144,7 @@ def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tup
         except AssistantError as err:
             reply["content"] = text(err)
             yield _copy(messages), sources, turns
-        except Exception:  # noqa: BLE001 - a bug: keep the traceback in the log, not on the page
+        except Exception:
             log.exception("answering %r failed", _trim(question, 200))
             reply["content"] = GENERIC_ERROR
             yield _copy(messages), sources, turns
@@ -171,19 +164,31 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=360):
             chatbot = gr.Chatbot(
-                label="Conversation", height=520, sanitize_html=True, render_markdown=True,
-                feedback_options=None, buttons=["copy"], elem_id="chatbot",
+                label="Conversation",
+                height=520,
+                sanitize_html=True,
+                render_markdown=True,
+                feedback_options=None,
+                buttons=["copy"],
+                elem_id="chatbot",
                 placeholder="Ask about the course slides. Answers cite slides as [n]; see the sources on the right.",
             )
             with gr.Row():
                 box = gr.Textbox(
-                    show_label=False, placeholder="Ask a question about the course…", scale=5,
-                    max_lines=6, elem_id="question", autofocus=True,
+                    show_label=False,
+                    placeholder="Ask a question about the course…",
+                    scale=5,
+                    max_lines=6,
+                    elem_id="question",
+                    autofocus=True,
                 )
                 send = gr.Button("Send", variant="primary", scale=1, min_width=90, elem_id="send")
             with gr.Row():
                 model = gr.Dropdown(
-                    models, value=settings.model, label="Model", scale=3,
+                    models,
+                    value=settings.model,
+                    label="Model",
+                    scale=3,
                     interactive=settings.engine == "transformers",
                     info="qwen2.5-coder-0.5b answers faster; 1.5b grounds its answers better",
                 )
@@ -198,16 +203,25 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
     pending = gr.Textbox(visible=False)
     respond = chat_handler(assistant, settings.max_question_chars)
     gr.on(
-        [box.submit, send.click], lambda q: ("", q), inputs=[box], outputs=[box, pending],
-        queue=False, api_visibility="private",
+        [box.submit, send.click],
+        lambda q: ("", q),
+        inputs=[box],
+        outputs=[box, pending],
+        queue=False,
+        api_visibility="private",
     ).then(
-        respond, inputs=[pending, turns, model, chatbot], outputs=[chatbot, sources, turns],
-        api_name="ask", show_progress="full",
+        respond,
+        inputs=[pending, turns, model, chatbot],
+        outputs=[chatbot, sources, turns],
+        api_name="ask",
+        show_progress="full",
     )
     # "New chat" and the chatbot's own trash button both forget the turns, so follow-ups start afresh.
     new_chat.click(
-        lambda: ([], SOURCES_EMPTY, [], ""), outputs=[chatbot, sources, turns, box],
-        queue=False, api_visibility="private",
+        lambda: ([], SOURCES_EMPTY, [], ""),
+        outputs=[chatbot, sources, turns, box],
+        queue=False,
+        api_visibility="private",
     )
     chatbot.clear(lambda: (SOURCES_EMPTY, []), outputs=[sources, turns], queue=False, api_visibility="private")
 

@@ -6,7 +6,7 @@ handler returns the whole question area (``VIEW``), rendered from the quiz alone
 shows never depends on which button was pressed before.
 
 Question, options, explanation, key and the student's answer are untrusted (model output and typing)
-and pass through ``ui.text`` before any markdown sees them. Radio labels are escaped by gradio itself
+and pass through ``ui.html.text`` before any markdown sees them. Radio labels are escaped by gradio itself
 (Svelte text nodes), so they get the raw option text; escaping them again would show ``&lt;``.
 """
 
@@ -16,13 +16,16 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
-from assistant.practice.grading import UNSURE, answer_text, cite, grade
-from assistant.practice.sets import PracticeItem, generate_set, sections
-from assistant.ui.chat import text
+from assistant.practice.grading import grade
+from assistant.practice.items import PracticeItem
+from assistant.practice.sets import generate_set
+from assistant.practice.slides import sections
+from assistant.ui.html import text
+from assistant.ui.practice_view import START, VIEW, Quiz, copy_quiz, new_quiz, render, skip, update
 
 if TYPE_CHECKING:
     from assistant.answering.assistant import Assistant
@@ -32,143 +35,12 @@ log = logging.getLogger(__name__)
 
 ANY = "— any —"
 TYPES = [("Multiple choice", "mcq"), ("True or false", "tf"), ("Short answer", "short")]
-VERDICTS = {
-    "correct": "Correct",
-    "partly correct": "Partly correct",
-    "incorrect": "Incorrect",
-    "unsure": "Not sure — compare with the key",
-}
-POINTS = {"correct": 1.0, "partly correct": 0.5}
 MAX_QUESTIONS, DEFAULT_QUESTIONS = 10, 5
 MAX_TOPIC_CHARS = 200
 MAX_SEEN = 100  # questions remembered per session so that a new set avoids them
 TICK = 1.0  # seconds between status updates while a question is being written
-START = (
-    "Pick a section (or type a topic), choose the question type and press **Generate**. The local model "
-    "writes each question from one slide and checks it before you see it; that takes about half a minute "
-    "per question."
-)
 GENERIC_ERROR = "Sorry, something went wrong while writing the questions. Please try again."
 CHECK_ERROR = "Sorry, something went wrong while checking your answer. Please try again."
-# The outputs every quiz handler returns, in this order (``render``).
-VIEW = ("quiz", "question", "choice", "short", "check", "next", "feedback", "retake", "new_set")
-Quiz = dict[str, Any]  # {"items": [PracticeItem dicts], "index": int, "responses": [...], "grades": [...]}
-
-
-def _update(**props: Any) -> dict:
-    import gradio as gr
-
-    return gr.update(**props)
-
-
-def _skip() -> dict:
-    import gradio as gr
-
-    return gr.skip()
-
-
-# --- the quiz as data ----------------------------------------------------------------------------------------------
-
-
-def new_quiz(items: Sequence[dict]) -> Quiz:
-    """A fresh attempt at ``items`` (dicts from ``PracticeItem.to_dict``): first question, nothing answered."""
-    n = len(items)
-    return {"items": [dict(i) for i in items], "index": 0, "responses": [None] * n, "grades": [None] * n}
-
-
-def _copy(quiz: Quiz) -> Quiz:
-    return {**quiz, "responses": list(quiz["responses"]), "grades": list(quiz["grades"])}
-
-
-def score(quiz: Quiz | None) -> float:
-    """Points so far: 1 per correct answer, 0.5 per partly correct one."""
-    return sum(POINTS.get(g["verdict"], 0.0) for g in (quiz or {}).get("grades", []) if g)
-
-
-def choices_for(item: PracticeItem) -> list[tuple[str, str]]:
-    """Radio choices as (label, value): "A. option" -> "A" for MCQ (what ``grade`` parses), True/False for TF."""
-    if item.type == "mcq":
-        return [(f"{'ABCD'[i]}. {option}", "ABCD"[i]) for i, option in enumerate(item.options)]
-    return [(option, option) for option in item.options]
-
-
-def question_markdown(item: PracticeItem, number: int, total: int) -> str:
-    parts = [f"#### Question {number} of {total}"]
-    parts.append(f"True or false: {text(item.question)}" if item.type == "tf" else text(item.question))
-    if item.type == "mcq":
-        parts += [f"**{'ABCD'[i]}.** {text(option)}" for i, option in enumerate(item.options)]
-    return "\n\n".join(parts)
-
-
-def feedback_markdown(item: PracticeItem, graded: dict) -> str:
-    """The verdict, why, the key, the explanation and the slide to look it up on."""
-    parts = [f"### {VERDICTS.get(graded['verdict'], text(graded['verdict']))}"]
-    reason = graded.get("reason") or ""
-    key = graded.get("key") or ""
-    if reason and reason != UNSURE and not (key and key in reason):  # "the answer is B. …" repeats the key
-        parts.append(text(reason[:1].upper() + reason[1:]) + ".")
-    parts.append(f"**Answer:** {text(answer_text(item))}")
-    if item.explanation:
-        parts.append(f"**Why:** {text(item.explanation)}")
-    if item.source:
-        parts.append(f"**Source:** {text(cite(item.source))}")
-    return "\n\n".join(parts)
-
-
-def score_markdown(quiz: Quiz) -> str:
-    """The score and one line per question, shown after the last one."""
-    total = len(quiz["items"])
-    lines = [f"### You scored {score(quiz):g} / {total}"]
-    for number, (data, graded) in enumerate(zip(quiz["items"], quiz["grades"], strict=True), start=1):
-        verdict = VERDICTS[graded["verdict"]].split(" —")[0] if graded else "Skipped"
-        lines.append(f"{number}. **{verdict}**: {text(data['question'])}")
-    return "\n".join(lines[:1] + [""] + lines[1:])
-
-
-def render(quiz: Quiz | None, note: str = "") -> tuple:
-    """The question area for ``quiz`` (outputs in ``VIEW`` order); ``note`` is an escaped line for the feedback."""
-    hidden = _update(visible=False)
-    items = (quiz or {}).get("items") or []
-    if not items:
-        return (
-            None,
-            START,
-            _update(visible=False, choices=[], value=None),
-            _update(visible=False, value=""),
-            hidden,
-            hidden,
-            note,
-            hidden,
-            hidden,
-        )
-    index, total = quiz["index"], len(items)
-    if index >= total:
-        return (
-            quiz,
-            score_markdown(quiz),
-            _update(visible=False),
-            _update(visible=False),
-            hidden,
-            hidden,
-            note,
-            _update(visible=True),
-            _update(visible=True),
-        )
-    item = PracticeItem.from_dict(items[index])
-    graded, response = quiz["grades"][index], quiz["responses"][index]
-    short = item.type == "short"
-    open_ = graded is None
-    return (
-        quiz,
-        question_markdown(item, index + 1, total),
-        _update(visible=not short, choices=choices_for(item), value=None if short else response, interactive=open_),
-        _update(visible=short, value=(response or "") if short else "", interactive=open_),
-        _update(visible=True, interactive=open_),
-        _update(visible=True, value="Next question" if index + 1 < total else "Finish and see my score"),
-        feedback_markdown(item, graded) if graded else note,
-        hidden,
-        hidden,
-    )
 
 
 def _status(done: int, total: int, started: float) -> str:
@@ -207,9 +79,9 @@ class PracticeHandlers:
             "model": model or None,
             "seen": seen,
         }
-        keep = (_skip(),) * len(VIEW)  # the current quiz stays until the new one is ready
+        keep = (skip(),) * len(VIEW)  # the current quiz stays until the new one is ready
         started = time.monotonic()
-        yield _status(0, n, started), _skip(), _update(interactive=False), *keep
+        yield _status(0, n, started), skip(), update(interactive=False), *keep
         events: queue.Queue = queue.Queue()
         outcome: dict[str, Any] = {}
 
@@ -234,22 +106,22 @@ class PracticeHandlers:
                 break
             if event:
                 done = event[0]
-            yield _status(done, n, started), _skip(), _skip(), *keep
+            yield _status(done, n, started), skip(), skip(), *keep
         error = outcome.get("error")
         if isinstance(error, AssistantError):
-            yield text(error), seen, _update(interactive=True), *keep
+            yield text(error), seen, update(interactive=True), *keep
             return
         if error is not None or "set" not in outcome:
             log.error("generating practice questions (%s) failed", kwargs, exc_info=error)
-            yield GENERIC_ERROR, seen, _update(interactive=True), *keep
+            yield GENERIC_ERROR, seen, update(interactive=True), *keep
             return
         result = outcome["set"]
         message = f"{text(result.message)} ({time.monotonic() - started:.0f} s)"
         if not result.items:
-            yield message, seen, _update(interactive=True), *keep
+            yield message, seen, update(interactive=True), *keep
             return
         seen = (seen + [i.question for i in result.items])[-MAX_SEEN:]
-        yield message, seen, _update(interactive=True), *render(new_quiz([i.to_dict() for i in result.items]))
+        yield message, seen, update(interactive=True), *render(new_quiz([i.to_dict() for i in result.items]))
 
     def check(self, quiz: Quiz | None, choice: str | None, short: str | None) -> tuple:
         """Grade the current question once; the answer locks and the key, explanation and source appear."""
@@ -266,10 +138,10 @@ class PracticeHandlers:
             graded = grade(item, response, self.assistant).to_dict()
         except AssistantError as err:
             return render(quiz, text(err))
-        except Exception:  # noqa: BLE001 - a bug: keep the traceback in the log, not on the page
+        except Exception:  # a bug: keep the traceback in the log, not on the page
             log.exception("grading %r failed", item.question[:200])
             return render(quiz, CHECK_ERROR)
-        quiz = _copy(quiz)
+        quiz = copy_quiz(quiz)
         quiz["responses"][index], quiz["grades"][index] = response, graded
         return render(quiz)
 
@@ -278,7 +150,7 @@ class PracticeHandlers:
         """The next question (an unanswered one counts as skipped), or the score after the last."""
         if not quiz or not quiz.get("items"):
             return render(None)
-        return render({**_copy(quiz), "index": min(quiz["index"] + 1, len(quiz["items"]))})
+        return render({**copy_quiz(quiz), "index": min(quiz["index"] + 1, len(quiz["items"]))})
 
     @staticmethod
     def retake(quiz: Quiz | None) -> tuple:

@@ -12,7 +12,7 @@ from __future__ import annotations
 NAME = "grouped_eager"
 
 
-def grouped_attention(module, query, key, value, attention_mask, scaling: float, dropout: float = 0.0, **kwargs):  # noqa: ARG001
+def grouped_attention(module, query, key, value, attention_mask, scaling: float, dropout: float = 0.0, **kwargs):
     """Eager attention for ``query`` (b, hq, q, d) over ``key``/``value`` (b, hk, k, d); returns (b, q, hq, d)."""
     import torch
 

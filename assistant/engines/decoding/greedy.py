@@ -111,8 +111,13 @@ def supports(model) -> bool:
 
 
 def decode(
-    model, prompt: Sequence[int], cache, max_new_tokens: int, stop_ids: Sequence[int],
-    cancelled: threading.Event | None = None, max_draft: int = MAX_DRAFT,
+    model,
+    prompt: Sequence[int],
+    cache,
+    max_new_tokens: int,
+    stop_ids: Sequence[int],
+    cancelled: threading.Event | None = None,
+    max_draft: int = MAX_DRAFT,
 ) -> Iterator[int]:
     """Greedy reply token ids; ``cache`` holds every ``prompt`` token but the last.
 

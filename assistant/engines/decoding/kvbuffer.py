@@ -34,7 +34,7 @@ class RoomyLayer(DynamicLayer):
         self.keys = self._keys[..., : self._length, :]
         self.values = self._values[..., : self._length, :]
 
-    def update(self, key_states, value_states, *args, **kwargs):  # noqa: ARG002 - DynamicLayer's signature
+    def update(self, key_states, value_states, *args, **kwargs):
         end = self._length + key_states.shape[-2]
         if end > self._keys.shape[-2]:
             for name in ("_keys", "_values"):

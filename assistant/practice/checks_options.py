@@ -1,0 +1,169 @@
+"""The checks on an MCQ's options: four of them and one key, no two alike, no wrong option the slide states.
+
+Like every check (``checks``), each returns the reason it rejects an item or None. ``pick_distractors``
+chooses wrong options that will pass these checks from a longer list the model wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.corpus.index import tokenize
+from assistant.practice.items import PracticeItem
+from assistant.practice.parsing import Draft
+from assistant.practice.wording import Embed, content_words, normalize, unmatched
+
+# Calibrated on the hand-made cases in tests/test_practice_checks.py and on MiniLM cosines of option pairs:
+OPTION_COSINE = 0.98  # 0.95 would reject good one-word-flip distractors ("fewer"/"more" samples: 0.97)
+DISTRACTOR_RUN = 0.75  # share of a distractor's words found as one run on the slide that makes it a slide fact
+KEY_WORDS_ALONE = 6  # a key this long, and over twice as long as every wrong option, gives itself away
+
+_NEGATIONS = frozenset({"not", "no", "never", "cannot", "nt"})
+# "all/none of the above" as a wrong option stays meaningful when kept last (``drafting.to_item`` does).
+_LAST_OPTION = re.compile(r"^\s*(all|none) of the above\W*$", re.IGNORECASE)
+
+
+def is_last_option(option: str) -> bool:
+    return bool(_LAST_OPTION.match(option))
+
+
+def check_mcq_shape(draft: Draft) -> str | None:
+    """Exactly four non-empty options and exactly one correct index among them."""
+    options, index = draft.options, draft.answer_index
+    if len(options) != 4 or any(not o for o in options):
+        return "mcq_shape"
+    if isinstance(index, list):
+        if len(index) != 1:
+            return "mcq_shape"  # two correct options, or none
+        index = index[0]
+    return None if 0 <= index < 4 else "mcq_shape"
+
+
+def near_duplicate(a: str, b: str) -> bool:
+    """Two options are one answer when neither says something the other does not.
+
+    Same content words in any order ("contradiction, neutrality, or entailment" / "entailment, neutrality,
+    or contradiction"), or one option inside the other ("Mixup" / "Mixup and CutMix": half right is no
+    distractor). A word swapped for another ("similar"/"different" features, "source"/"target" data) makes
+    a different answer: that is what a good distractor is, however long the rest of the option.
+    """
+    na, nb = normalize(a), normalize(b)
+    if not na or not nb or na == nb:
+        return True
+    wa, wb = set(tokenize(na)), set(tokenize(nb))
+    if not wa or not wb:
+        return False
+    return not unmatched(wa, wb) or not unmatched(wb, wa)
+
+
+def check_duplicate_options(item: PracticeItem, embed: Embed | None = None) -> str | None:
+    """Two options that are the same answer make the question unfair (or trivially eliminable)."""
+    options = item.options
+    pairs = [(i, j) for i in range(len(options)) for j in range(i + 1, len(options))]
+    if any(near_duplicate(options[i], options[j]) for i, j in pairs):
+        return "duplicate_options"
+    if embed is not None and len(options) > 1:
+        vectors = embed(list(options))
+        if any(float(vectors[i] @ vectors[j]) >= OPTION_COSINE for i, j in pairs):
+            return "duplicate_options"
+    return None
+
+
+def check_key_stands_out(item: PracticeItem) -> str | None:
+    """A key that is a whole slide sentence among one-phrase wrong options is picked without knowing anything."""
+    if item.type != "mcq":
+        return None
+    key = len(item.answer.split())
+    longest_wrong = max((len(o.split()) for o in item.options if o != item.answer), default=0)
+    return "key_stands_out" if key > KEY_WORDS_ALONE and key > 2 * longest_wrong else None
+
+
+def _longest_run(words: list[str], slide: list[str]) -> tuple[int, int]:
+    """Length of the longest run of ``words`` found contiguous in ``slide``, and where it starts on the slide."""
+    best, where = 0, -1
+    for i in range(len(slide)):
+        for j in range(len(words)):
+            k = 0
+            while i + k < len(slide) and j + k < len(words) and slide[i + k] == words[j + k]:
+                k += 1
+            if k > best:
+                best, where = k, i
+    return best, where
+
+
+def check_distractors(item: PracticeItem, slide_text: str) -> str | None:
+    """A distractor the slide states almost word for word is probably also correct: two keys, an unfair item.
+
+    Small models fill MCQs with the slide's other bullet points ("To convert high dimensional data into
+    lower dimensional representations" as a *wrong* reason to model densities). A run of at least
+    ``DISTRACTOR_RUN`` of a distractor's words (3 or more) on the slide rejects it, unless the slide negates
+    the run and the distractor does not (then the distractor contradicts the slide, as it should).
+    """
+    if item.type != "mcq":
+        return None
+    slide = content_words(slide_text)
+    wrong = [option for option in item.options if option != item.answer]
+    if any(states_slide_fact(option, slide) for option in wrong):
+        return "distractor_on_slide"
+    key_lines = _key_lines(item.answer, slide_text)
+    if key_lines and any(_within(option, key_lines, item.question) for option in wrong):
+        return "distractor_on_slide"
+    return None
+
+
+def _key_lines(key: str, slide_text: str) -> set[str]:
+    """The words of the slide lines that state ``key`` (at least half of its words), or an empty set."""
+    key_words = set(content_words(key))
+    found: set[str] = set()
+    for line in slide_text.splitlines():
+        words = set(content_words(line))
+        if key_words and len(unmatched(key_words, words)) <= len(key_words) / 2:
+            found |= words
+    return found
+
+
+def _within(option: str, line: set[str], question: str) -> bool:
+    """Whether a short option is made of words of the key's own lines that the question does not use.
+
+    "Domains are also referred to as groups or subpopulations": with "subpopulations" as the key,
+    "groups" from the same line is a second right answer, not a distractor.
+    """
+    words = set(content_words(option)) - set(content_words(question))
+    return 0 < len(words) <= 2 and not unmatched(words, line)
+
+
+def states_slide_fact(option: str, slide_words: list[str]) -> bool:
+    """Whether ``option`` repeats a run of the slide (its ``content_words``), see ``check_distractors``."""
+    words = content_words(option)
+    if len(words) < 3:
+        return False
+    run, start = _longest_run(words, slide_words)
+    if run < max(3, DISTRACTOR_RUN * len(words)):
+        return False
+    slide_negated = start > 0 and slide_words[start - 1] in _NEGATIONS
+    return not (slide_negated and not _NEGATIONS & set(words))
+
+
+def pick_distractors(
+    key: str, candidates: Sequence[str], slide_text: str, k: int = 3, embed: Embed | None = None
+) -> list[str]:
+    """The first ``k`` candidates that are neither the key nor each other in other words, nor a slide fact.
+
+    With ``embed``, "in other words" also means as close in meaning as ``check_duplicate_options``
+    rejects, so that a pick the check would reject leaves room for the next candidate instead.
+    """
+    slide = content_words(slide_text)
+    texts = [key, *dict.fromkeys(c for c in candidates if c)]
+    vectors = embed(texts) if embed is not None and len(texts) > 1 else None
+    chosen: list[int] = []
+    for i in range(1, len(texts)):
+        if len(chosen) == k:
+            break
+        others = [0, *chosen]
+        clash = any(near_duplicate(texts[i], texts[j]) for j in others) or (
+            vectors is not None and any(float(vectors[i] @ vectors[j]) >= OPTION_COSINE for j in others)
+        )
+        if not clash and not states_slide_fact(texts[i], slide):
+            chosen.append(i)
+    return [texts[i] for i in chosen]
