@@ -264,3 +264,38 @@ def test_the_packaged_model_as_judge_tells_a_slide_line_from_its_negation(assist
     stated = yes_probability(gen, judge_messages(chunk, "There is no lecture on Wednesday because of midterm 2."))
     negated = yes_probability(gen, judge_messages(chunk, "There is a lecture on Wednesday as usual."))
     assert stated > 0.5 > negated
+
+
+def test_the_line_quoted_for_a_failed_sentence_is_a_statement_near_the_question(shipped_index):
+    logistics = next(c for c in shipped_index.chunks if c.title == "Midterm 2 logistics")
+    line = truth.evidence_line(
+        "The midterm is 7-9pm.",
+        logistics.search_text,
+        "the midterm is 7-9pm right? which room is it in",
+        "Midterm 2 logistics",
+    )
+    assert line != "Midterm 2 logistics" and "5-7pm" in line
+    # the line the cheap check compared is kept when it can stand alone, never when it is the title
+    assert truth.evidence_line("x", logistics.search_text, found="One double sided 8.5x11in cheat sheet is permitted")
+    assert (
+        truth.evidence_line("x", "Midterm 2 logistics", found="Midterm 2 logistics", title="Midterm 2 logistics") == ""
+    )
+
+
+def test_a_wrong_table_cell_is_answered_with_the_row_the_question_asks_about(answer_with):
+    answer = answer_with(
+        "what dataset in wilds has country / rural-urban as the domain",
+        "GlobalWheat has country / rural-urban as its domain. [1]",
+    )
+    assert "GlobalWheat has country" not in answer.answer
+    assert answer.removed and answer.removed[0]["reason"] in ("table cell", "judge")
+    assert "PovertyMap" in answer.removed[0]["line"] and "PovertyMap" in answer.answer
+
+
+def test_an_unsupported_yes_opening_a_reply_is_not_shown(answer_with):
+    answer = answer_with(
+        "can i take midterm 2 remotely from home?",
+        "Yes, you can take it remotely from your home. [1] Everyone is here in this room (Dwinelle 155). [1]",
+    )
+    assert "remotely" not in answer.answer and "Dwinelle 155" in answer.answer
+    assert any(r["reason"] == "unsupported yes/no" for r in answer.removed)

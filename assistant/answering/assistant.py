@@ -320,11 +320,17 @@ class Assistant:
                 row["check"] = "passed" if verdict.ok else "corrected"
                 row["copied"] = copied_line(text, slide_texts[support.source])
                 if not verdict.ok:
-                    result.removed.append({"text": text, "reason": verdict.reason, "line": verdict.line})
-                    replacement = quote(verdict.line)
-                    if is_question(verdict.line) or any(r["text"] == replacement for r in out):
+                    chunk = context[support.source].chunk
+                    line = self._evidence(text, slide_texts[support.source], result.question, chunk.title, verdict)
+                    result.removed.append({"text": text, "reason": verdict.reason, "line": line})
+                    replacement = quote(line) if line else ""
+                    if not line or any(r["text"] == replacement for r in out):
                         continue
-                    row.update(text=replacement, evidence=verdict.line, copied=False)
+                    row.update(text=replacement, evidence=line, copied=False)
+            elif not out and truth.answers_yes_or_no(text):
+                # an unsupported "Yes"/"No" is the model's guess at the question, not the slides' answer
+                result.removed.append({"text": text, "reason": "unsupported yes/no"})
+                continue
             out.append(row)
         if is_dump([r.get("copied", False) for r in out]):
             keep = sorted(sorted(range(len(out)), key=lambda i: -out[i]["similarity"])[:DUMP_KEEP])
@@ -345,6 +351,10 @@ class Assistant:
         result.timings["judge_s"] = round(result.timings.get("judge_s", 0.0) + time.perf_counter() - start, 4)
         if p_yes >= truth.JUDGE_YES:
             return replace(verdict, judge=p_yes)
-        found = truth.counterpart(text, slide_text)
-        line = found[1] if found else verdict.line or snippet(text, slide_text)
-        return truth.Verdict(False, "judge", line, p_yes)
+        return truth.Verdict(False, "judge", "", p_yes)
+
+    @staticmethod
+    def _evidence(text: str, slide_text: str, question: str, title: str, verdict: truth.Verdict) -> str:
+        """The slide line shown in place of a failed sentence: the clause it contradicted, else the nearest."""
+        kept = verdict.line if verdict.reason in truth.CLAUSE_REASONS else ""
+        return truth.evidence_line(text, slide_text, question, title, found=kept)

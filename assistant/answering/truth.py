@@ -69,6 +69,7 @@ _QUESTION_START = re.compile(
 )
 MIN_SHARED = 2  # content words a clause must share with a sentence to be its counterpart
 MIN_SHARE = 0.5  # ... and the share of the sentence's content words that must be in it
+CLAUSE_REASONS = ("negation", "opposite", "number", "yes/no")  # the line compared is the one contradicted
 QUESTION_SHARE = 0.3  # a question carries more words of its own ("do bigger models need ...")
 
 
@@ -209,6 +210,44 @@ def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
 # P("Yes") below this and the model, shown the slide, does not find the sentence on it; chosen on the hand
 # labels (docs/decisions/truth-check.md).
 JUDGE_YES = 0.6
+
+
+MIN_QUOTED_WORDS = 4  # a shorter line (a heading, a table's name) says nothing a student can check
+
+
+def quotable(line: str, title: str = "") -> bool:
+    """Whether a slide line can stand in for a sentence: a statement, not the title or a question."""
+    line = line.strip(" -*\t•")
+    return (
+        len(words(line)) >= MIN_QUOTED_WORDS and not line.rstrip(" \"'”)").endswith("?") and words(line) != words(title)
+    )
+
+
+def evidence_line(sentence: str, slide_text: str, question: str = "", title: str = "", found: str = "") -> str:
+    """The slide line to quote in place of a sentence that failed the check ("" when none will do).
+
+    ``found``, the line the check compared the sentence with, is kept when it is quotable and the
+    sentence named its row or clause; a wrong table cell or a judge's "no" is answered with the
+    line nearest the question, which is what the student asked about.
+    """
+    if found and quotable(found, title):
+        return found
+    asked, said = content(question), content(_claim(sentence))
+    best, best_key = "", (0, 0)
+    for line in slide_text.splitlines():
+        line = line.strip(" -*\t•")
+        if not quotable(line, title):
+            continue
+        have = content(line)
+        key = (2 * len(asked & have) + len(said & have), -len(words(line)))
+        if key[0] and key > best_key:
+            best, best_key = line, key
+    return best
+
+
+def answers_yes_or_no(sentence: str) -> bool:
+    """Whether ``sentence`` opens with a yes or a no."""
+    return bool(_YES.match(sentence) or _NO.match(sentence))
 
 
 def statement(sentence: str, question: str) -> str:
