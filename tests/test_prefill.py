@@ -49,7 +49,7 @@ def test_the_cpu_probe_answers_a_bool():
 
 @pytest.fixture(scope="module")
 def prompts_kv(settings):
-    """The 0.5B's KV cache of one real prompt, run with fp32 and with bf16 prompt weights."""
+    """The 0.5B's KV cache of one real prompt, run with fp32, bf16 and int8 prompt weights."""
     torch = pytest.importorskip("torch")
     slide = "[1] Midterm 2 logistics\nMidterm 2 is on Tuesday, 5:10-6:30pm, in Dwinelle 155. One cheat sheet."
     messages = [
@@ -57,10 +57,13 @@ def prompts_kv(settings):
         {"role": "user", "content": f"{slide}\n\nQuestion: Where is midterm 2?"},
     ]
     out = {}
-    for mode in ("fp32", "bf16"):
+    for mode in ("fp32", "bf16", "int8"):
         gen = generate.TransformersGenerator(replace(settings, model="qwen2.5-coder-0.5b", prefill=mode))
         ids = gen.prompt_ids(messages)["input_ids"]
-        out[mode] = (gen._model.dtype, gen.prefill(ids), "".join(gen.stream(messages, 30)))
+        quantized = sum(
+            type(m).__name__ == "Linear" and "quantized" in type(m).__module__ for m in gen._model.modules()
+        )
+        out[mode] = (gen._model.dtype, gen.prefill(ids), "".join(gen.stream(messages, 30)), quantized)
         del gen  # one extra copy of the 0.5B at a time
         gc.collect()
     return torch, out
@@ -70,6 +73,8 @@ def test_each_prefill_mode_loads_the_prompt_weights_it_names(prompts_kv):
     torch, out = prompts_kv
     assert out["fp32"][0] == torch.float32
     assert out["bf16"][0] == torch.bfloat16
+    # int8: six of the seven linear maps of each of the 24 layers quantized (not the MLP's down projection)
+    assert out["int8"][0] == torch.float32 and out["int8"][3] == 6 * 24 and out["fp32"][3] == 0
 
 
 def test_bf16_prompt_weights_give_the_keys_and_values_of_fp32_ones(prompts_kv):
@@ -80,7 +85,15 @@ def test_bf16_prompt_weights_give_the_keys_and_values_of_fp32_ones(prompts_kv):
     assert kv_error(bf16, fp32) < 0.05
 
 
-def test_the_real_model_answers_from_the_slide_with_either_prompt_weights(prompts_kv):
+def test_int8_prompt_weights_give_keys_and_values_near_fp32_ones(prompts_kv):
+    """Further than bf16: int8 rounds each weight row, and a whole input, to 256 levels."""
     _, out = prompts_kv
-    for mode in ("fp32", "bf16"):
+    fp32, int8 = out["fp32"][1], out["int8"][1]
+    assert fp32.get_seq_length() == int8.get_seq_length() > 30
+    assert kv_error(int8, fp32) < 0.35
+
+
+def test_the_real_model_answers_from_the_slide_with_any_prompt_weights(prompts_kv):
+    _, out = prompts_kv
+    for mode in ("fp32", "bf16", "int8"):
         assert "Dwinelle" in out[mode][2], mode

@@ -22,7 +22,7 @@ from assistant.weights import chat_spec, require_prepared, set_offline
 log = logging.getLogger(__name__)
 
 DECODE_MODES = ("int4", "bf16", "fp32")
-PREFILL_MODES = ("auto", "bf16", "fp32")
+PREFILL_MODES = ("auto", "bf16", "fp32", "int8")
 RECENT_PROMPTS = 8  # KV caches kept for reuse: ~30 MB each for the 1.5B at 500 tokens
 MIN_REUSED_TOKENS = 16  # shorter shared starts are not worth a copy
 
@@ -53,7 +53,7 @@ def has_bf16_matmul() -> bool:
 
 
 def prefill_mode(settings: Settings) -> str:
-    """The weights that run prompts (prefill), "bf16" or "fp32": the one place that chooses them.
+    """The weights that run prompts (prefill), "bf16", "fp32" or "int8": the one place that chooses them.
 
     Prefill is a few hundred rows through every weight matrix, so it is bound by arithmetic: bf16 is
     faster than fp32 only with bf16 dot-product instructions, and slower without them
@@ -144,8 +144,13 @@ class TransformersGenerator(Generator):
                 # subtle: a prompt is bound by arithmetic and runs in prefill_mode(), while one token at
                 # a time is bound by reading the weights, faster from int4. So two copies: the
                 # prompt runs in ``model`` and the reply in the decoder.
-                dtype = torch.bfloat16 if prefill_mode(self._settings) == "bf16" else torch.float32
+                mode = prefill_mode(self._settings)
+                dtype = torch.bfloat16 if mode == "bf16" else torch.float32
                 model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
+                if mode == "int8":
+                    from assistant.engines.int8 import quantize_layers
+
+                    quantize_layers(model)
                 decoder = _load_decoder(folder, self._settings.decode, model, source)
             except (OSError, ValueError) as err:
                 raise ModelUnavailable(
@@ -159,8 +164,11 @@ class TransformersGenerator(Generator):
                 from assistant.engines.kvstore import KVStore
 
                 # the saved caches are those of this prefill dtype: another dtype gives other bits
-                self._store = KVStore(folder.parent / "prefix-kv", f"{source}:{torch.__version__}:{dtype}")
-            log.info("loaded %s in %.1f s (prompt in %s)", self.spec.title, time.perf_counter() - start, dtype)
+                self._store = KVStore(
+                    folder.parent / "prefix-kv",
+                    f"{source}:{torch.__version__}:{dtype}" + (":int8" if mode == "int8" else ""),
+                )
+            log.info("loaded %s in %.1f s (prompt in %s)", self.spec.title, time.perf_counter() - start, mode)
 
     def _end_ids(self) -> list[int]:
         tok = self._tokenizer
