@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 from assistant.corpus.chunking import Chunk
 from assistant.engines.base import Generator
@@ -195,3 +196,22 @@ class WritesReply(Generator):
         words = self.reply.split(" ")
         for n, word in enumerate(words, start=1):
             yield word if n == len(words) else word + " "
+
+
+class PrefixRecorder(Generator):
+    """An engine that keeps prompt starts: records the prefixes it is asked to warm, writes nothing."""
+
+    name = "recorder"
+    keeps_prefixes = True
+
+    def __init__(self) -> None:
+        self.prefixes: list = []
+        self.done = threading.Event()
+
+    def stream(self, messages, max_new_tokens=200):  # pragma: no cover - not asked here
+        yield ""
+
+    def warm_prefixes(self, prefixes, progress=None):
+        self.prefixes = prefixes
+        self.done.set()
+        return {"computed": len(prefixes)}

@@ -3,7 +3,6 @@ and, with the real packaged model, a slide prefix computed once serves every pro
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 
 import pytest
@@ -14,6 +13,7 @@ from assistant.answering.assistant import Assistant, build_messages, slide_prefi
 from assistant.engines.kvstore import KVStore  # noqa: E402
 from assistant.engines.transformers import TransformersGenerator  # noqa: E402
 from tests.conftest import kv_error  # noqa: E402
+from tests.fakes import PrefixRecorder  # noqa: E402
 
 
 def _layers(n: int = 3, tokens: int = 5):
@@ -64,24 +64,8 @@ def test_prune_keeps_only_the_prefixes_in_use(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [keep.name]
 
 
-class _Recorder:
-    name = "recorder"
-
-    def __init__(self) -> None:
-        self.prefixes: list = []
-        self.done = threading.Event()
-
-    def stream(self, messages, max_new_tokens=200):  # pragma: no cover - not asked here
-        yield ""
-
-    def warm_prefixes(self, prefixes, progress=None):
-        self.prefixes = prefixes
-        self.done.set()
-        return {"computed": len(prefixes)}
-
-
 def test_warm_caches_one_prefix_per_slide_in_the_background(settings, embedder, shipped_index):
-    recorder = _Recorder()
+    recorder = PrefixRecorder()
     assistant = Assistant(settings, embedder=embedder, index=shipped_index, generator=recorder)
     worker = assistant.warm(slides="background")
     assert worker is not None and recorder.done.wait(10)
