@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from assistant.answering.citations import lexical_support
+from assistant.answering.excerpt import Embed
 from assistant.practice.checks_options import (
     check_distractors,
     check_duplicate_options,
@@ -25,7 +26,7 @@ from assistant.practice.checks_options import (
 )
 from assistant.practice.items import PracticeItem
 from assistant.practice.parsing import parse_letter
-from assistant.practice.wording import Embed, content_words, jaccard, normalize, numbers, unmatched
+from assistant.practice.wording import content_words, jaccard, numbers, option_form, unmatched
 
 REASONS = (
     "unparseable",
@@ -134,7 +135,7 @@ def check_slide_question(item: PracticeItem, slide_text: str) -> str | None:
     several right answers, and with the title exempt, 20 MCQs took 110 attempts instead of 104.
     """
     for asked in _SLIDE_QUESTION.findall(slide_text):
-        if normalize(asked) == normalize(item.question) or jaccard(asked, item.question) >= QUESTION_JACCARD:
+        if option_form(asked) == option_form(item.question) or jaccard(asked, item.question) >= QUESTION_JACCARD:
             return "slide_question"
     return None
 
@@ -185,7 +186,9 @@ def check_duplicate_question(item: PracticeItem, previous: Sequence[str], embed:
     previous = [p for p in previous if p.strip()]
     if not previous:
         return None
-    if any(normalize(item.question) == normalize(p) or jaccard(item.question, p) >= QUESTION_JACCARD for p in previous):
+    if any(
+        option_form(item.question) == option_form(p) or jaccard(item.question, p) >= QUESTION_JACCARD for p in previous
+    ):
         return "duplicate_question"
     if embed is not None:
         vectors = embed([item.question, *previous])

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.corpus.index import tokenize
+from assistant.answering.excerpt import Embed
 from assistant.practice.items import PracticeItem
 from assistant.practice.parsing import Draft
-from assistant.practice.wording import Embed, content_words, normalize, unmatched
+from assistant.practice.wording import content_words, option_form, unmatched
+from assistant.text import tokenize
 
 # Calibrated on the hand-made cases in tests/test_practice_checks.py and on MiniLM cosines of option pairs:
 OPTION_COSINE = 0.98  # 0.95 would reject good one-word-flip distractors ("fewer"/"more" samples: 0.97)
@@ -48,7 +49,7 @@ def near_duplicate(a: str, b: str) -> bool:
     distractor). A word swapped for another ("similar"/"different" features, "source"/"target" data) makes
     a different answer: that is what a good distractor is, however long the rest of the option.
     """
-    na, nb = normalize(a), normalize(b)
+    na, nb = option_form(a), option_form(b)
     if not na or not nb or na == nb:
         return True
     wa, wb = set(tokenize(na)), set(tokenize(nb))

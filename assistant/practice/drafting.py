@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from assistant.answering import prompts
 from assistant.answering.assistant import slide_prefix
+from assistant.answering.excerpt import Embed
 from assistant.corpus.chunking import Chunk
 from assistant.engines.base import PREFIX_END
 from assistant.practice.checks import (
@@ -40,7 +41,6 @@ from assistant.practice.items import LETTERS, PracticeItem, SlideRef
 from assistant.practice.parsing import Draft, parse_letter, parse_reply, parse_wrong_options
 from assistant.practice.slides import quote_slide, slide_text
 from assistant.practice.streaming import QuestionWatch, UsableWrong, complete
-from assistant.practice.wording import Embed
 
 if TYPE_CHECKING:
     from assistant.answering.assistant import Assistant

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.corpus.index import tokenize
 from assistant.practice.items import LETTERS, PracticeItem, PracticeSet, SlideRef, answer_text, cite, front_text
-from assistant.practice.wording import jaccard, normalize, numbers
+from assistant.practice.wording import jaccard, numbers, option_form
+from assistant.text import tokenize
 
 if TYPE_CHECKING:
     from assistant.answering.assistant import Assistant
@@ -63,9 +63,9 @@ class Grade:
 def parse_choice(item: PracticeItem, response: str) -> int | None:
     """The option index a response names: the option's text, a letter, a number 1-4, or true/false words."""
     text = response.strip()
-    wanted = normalize(text)
+    wanted = option_form(text)
     for i, option in enumerate(item.options):
-        if wanted and normalize(option) == wanted:
+        if wanted and option_form(option) == wanted:
             return i
     letters = LETTERS.lower()[: len(item.options)]
     match = _LETTER.match(text) or _SAYS_LETTER.search(text)

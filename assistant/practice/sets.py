@@ -21,7 +21,7 @@ from assistant.errors import AssistantError
 from assistant.practice.drafting import attempt_item, build_messages, wrong_options_at_fault
 from assistant.practice.items import QTYPES, PracticeItem, PracticeSet
 from assistant.practice.slides import candidate_slides, focus_lines, resolve_section, slide_text
-from assistant.practice.wording import normalize
+from assistant.practice.wording import option_form
 
 if TYPE_CHECKING:
     from assistant.answering.assistant import Assistant
@@ -130,7 +130,7 @@ def generate_set(
 
 def _same_question(question: str, written: Sequence[str]) -> bool:
     """Whether ``question`` is one of ``written`` as the duplicate check compares them word for word."""
-    return normalize(question) in {normalize(q) for q in written}
+    return option_form(question) in {option_form(q) for q in written}
 
 
 def _next_slide(chunk: Chunk, spares: list[Chunk], pool: Sequence[Chunk], visits: Counter) -> Chunk:

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from typing import TYPE_CHECKING
 
+from assistant.answering.excerpt import Embed
 from assistant.corpus.chunking import Chunk
 from assistant.practice.checks import check_key_in_question, check_question, check_supported, reword_slide_reference
 from assistant.practice.checks_options import pick_distractors
 from assistant.practice.items import PracticeItem
 from assistant.practice.parsing import json_complete, json_string, parse_wrong_options
 from assistant.practice.slides import quote_slide
-from assistant.practice.wording import Embed
 
 if TYPE_CHECKING:
     from assistant.engines.base import Generator, Message

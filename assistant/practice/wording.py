@@ -1,30 +1,27 @@
 """How the checks and the grader compare texts: normalised wording, content words, word forms, numbers.
 
-``Embed`` is the optional meaning comparison (the packaged embedder); every helper here is lexical.
+Every helper here is lexical; meaning is compared with the embedder (``answering.excerpt.Embed``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 
-import numpy as np
-
-from assistant.corpus.index import tokenize
-
-Embed = Callable[[list[str]], np.ndarray]  # normalised vectors, one row per text
+from assistant.text import NUMBER, fold_plural, tokenize
 
 WORD_PREFIX = 3  # "max"/"maximum", "large"/"larger": one word when the shorter stem (3+ letters) starts the other
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Function words only: unlike ``tokenize`` this keeps "not"/"no", which decide whether a run of slide words agrees.
 _FUNCTION_WORDS = frozenset("a an the of to in for and or is are be by on with as it its they their this that".split())
-_NUMBER = re.compile(r"\d+(?:[.:]\d+)?%?")
 
 
-def normalize(text: str) -> str:
-    """Lower case, NFKC, punctuation and leading articles dropped: what two options must share to be equal."""
+def option_form(text: str) -> str:
+    """An option's wording for equality: lower case, NFKC, punctuation and leading articles dropped.
+
+    Stricter than ``text.normalize`` (which keeps articles): "the encoder" and "encoder" are one option.
+    """
     text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"[^\w%.+\s-]|(?<!\d)\.|\.(?!\d)", " ", text)
@@ -36,24 +33,20 @@ def normalize(text: str) -> str:
 
 def jaccard(a: str, b: str) -> float:
     """Content-word Jaccard similarity (0 when either side has no content words)."""
-    ta, tb = set(tokenize(normalize(a))), set(tokenize(normalize(b)))
+    ta, tb = set(tokenize(option_form(a))), set(tokenize(option_form(b)))
     if not ta or not tb:
         return 0.0
     return len(ta & tb) / len(ta | tb)
 
 
 def numbers(text: str) -> set[str]:
-    return set(_NUMBER.findall(text))
+    return set(NUMBER.findall(text))
 
 
 def content_words(text: str) -> list[str]:
     """The words of ``text`` in order, lower case, without function words, a plural "s" cut; "not" kept."""
     words = _WORD.findall(unicodedata.normalize("NFKC", text).lower().replace("n't", " not"))
-    return [
-        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-        for w in words
-        if w not in _FUNCTION_WORDS
-    ]
+    return [fold_plural(w) for w in words if w not in _FUNCTION_WORDS]
 
 
 _SUFFIXES = ("ingly", "ally", "ing", "ed", "ly", "es")
