@@ -62,9 +62,9 @@ class Settings:
     # Tokens drafted from the prompt and checked per decoder pass (greedy.py); 0 writes one token a pass.
     draft: int = 3
     # The answer prompt's instructions (a file in assistant/answering/prompts/); every one starts with the same
-    # slides, so the slide prefix caches serve them all. "answer_user_premise" and "answer_user_quote" were measured
-    # against it: docs/decisions/read-before-writing.md.
-    answer_prompt: str = "answer_user"
+    # slides, so the slide prefix caches serve them all. This one has the model say first when the question
+    # assumes something the slides contradict (docs/decisions/read-before-writing.md).
+    answer_prompt: str = "answer_user_premise"
     # After the cheap truth check, the chat model reads this many of a reply's cited sentences (the first
     # ones, since the opening sentence holds most contradictions: docs/decisions/truth-check.md) beside
     # their slide and must find them there (truth.judge_messages); each costs a prompt of ~45 tokens. 0 turns
