@@ -173,7 +173,10 @@ class StandInGenerator(Generator):
 
 
 class CountingGenerator(Generator):
-    """Wraps the real generator and counts calls, to prove the gate never reaches the model."""
+    """Wraps the real generator and counts the replies it writes, to prove the gate never reaches the model.
+
+    The truth check's judge reads the wrapped model's logits, as it would the real engine's: not a reply.
+    """
 
     def __init__(self, inner):
         self.inner, self.name, self.calls = inner, inner.name, 0
@@ -181,6 +184,9 @@ class CountingGenerator(Generator):
     def stream(self, messages, max_new_tokens=200):
         self.calls += 1
         yield from self.inner.stream(messages, max_new_tokens)
+
+    def yes_probability(self, messages):
+        return self.inner.yes_probability(messages)
 
 
 class WritesReply(Generator):
