@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answering import prompts
+from assistant.answering.shaping import is_question
 from assistant.corpus.tables import table_entity
 from assistant.text import NUMBER, tokenize
 
@@ -218,9 +219,7 @@ MIN_QUOTED_WORDS = 4  # a shorter line (a heading, a table's name) says nothing 
 def quotable(line: str, title: str = "") -> bool:
     """Whether a slide line can stand in for a sentence: a statement, not the title or a question."""
     line = line.strip(" -*\t•")
-    return (
-        len(words(line)) >= MIN_QUOTED_WORDS and not line.rstrip(" \"'”)").endswith("?") and words(line) != words(title)
-    )
+    return len(words(line)) >= MIN_QUOTED_WORDS and not is_question(line) and words(line) != words(title)
 
 
 def evidence_line(sentence: str, slide_text: str, question: str = "", title: str = "", found: str = "") -> str:
