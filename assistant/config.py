@@ -42,7 +42,9 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: project_root() / ".cache" / "models")
     embedder: str = "minilm"  # measured best for speed at equal hit@4 on the shipped deck
     model: str = "qwen2.5-coder-1.5b"  # grounds and refuses best; "qwen2.5-coder-0.5b" is the fast option
-    engine: str = "transformers"  # or "llamacpp" / "openai"
+    # "auto": the engine measured fastest on this machine by `assistant prepare` (engines/choice.py);
+    # or "transformers" / "llamacpp" / "openai"
+    engine: str = "auto"
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "default"
     top_k: int = 3  # slides shown in the sources panel

@@ -34,7 +34,9 @@ def kv_error(cache, reference) -> float:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings.from_env(corpus_dir=ROOT / "corpus", index_dir=ROOT / "index", cache_dir=ROOT / ".cache" / "models")
+    """Real settings with the engine named: the fixtures below run each engine, tests/test_engine_choice.py "auto"."""
+    paths = {"corpus_dir": ROOT / "corpus", "index_dir": ROOT / "index", "cache_dir": ROOT / ".cache" / "models"}
+    return Settings.from_env(**paths, engine="transformers")
 
 
 @pytest.fixture(scope="session")

@@ -166,8 +166,10 @@ def test_a_slide_that_gives_orders_is_quoted_as_data(assistant_default, embedder
     assert obeyed.refused and obeyed.refusal_reason == "unsupported" and "BANANA" not in obeyed.answer
 
 
-def test_engine_generators_are_found_by_model_key_and_by_default(settings, embedder, shipped_index):
-    """With a non-default engine, asking by model key (what the eval harness does) and by default both work."""
+@pytest.mark.parametrize("engine, default_key", [("llamacpp", "qwen2.5-coder-1.5b"), ("openai", None)])
+def test_engine_generators_are_found_by_key_and_by_default(settings, embedder, shipped_index, engine, default_key):
+    """Asking by model key (what the eval harness does) and by default both work; a local engine's default is
+    the settings' model, a server's is whatever it serves."""
     from dataclasses import replace
 
     from assistant.answering.assistant import Assistant
@@ -176,12 +178,13 @@ def test_engine_generators_are_found_by_model_key_and_by_default(settings, embed
 
     def fake_make_generator(_settings, key=None):
         made.append(key)
-        return StandInGenerator(f"llamacpp:{key or 'default-model'}", lambda messages: "ok")
+        return StandInGenerator(f"{engine}:{key or 'default-model'}", lambda messages: "ok")
 
-    engine = replace(settings, engine="llamacpp")
-    by_key = Assistant(engine, embedder=embedder, index=shipped_index, generator_factory=fake_make_generator)
+    chosen = replace(settings, engine=engine, model="qwen2.5-coder-1.5b")
+    by_key = Assistant(chosen, embedder=embedder, index=shipped_index, generator_factory=fake_make_generator)
     first = by_key.generator("qwen2.5-coder-1.5b")
     assert by_key.generator("qwen2.5-coder-1.5b") is first and by_key.generator() is first
-    by_default = Assistant(engine, embedder=embedder, index=shipped_index, generator_factory=fake_make_generator)
-    assert by_default.generator() is by_default.generator() and by_default.generator().name == "llamacpp:default-model"
-    assert made == ["qwen2.5-coder-1.5b", None]
+    by_default = Assistant(chosen, embedder=embedder, index=shipped_index, generator_factory=fake_make_generator)
+    assert by_default.generator() is by_default.generator()
+    assert by_default.generator().name == f"{engine}:{default_key or 'default-model'}"
+    assert made == ["qwen2.5-coder-1.5b", default_key]

@@ -24,6 +24,8 @@ LAYERS = {
     "evaluation": 5,
     "ui": 6,
     "cli": 7,
+    "doctor": 7,
+    "commands": 7,
 }
 
 

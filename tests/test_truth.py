@@ -256,11 +256,12 @@ def test_a_sentence_the_judge_does_not_find_on_its_slide_is_not_shown(settings, 
     assert judged == [] and "not trained against" in answer.answer
 
 
-def test_the_packaged_model_as_judge_tells_a_slide_line_from_its_negation(assistant_default):
+def test_the_packaged_model_as_judge_tells_a_slide_line_from_its_negation(engine_assistant):
+    """On every engine: logits in process, log-probabilities from llama.cpp and from an OpenAI-compatible server."""
     from assistant.answering.truth import judge_messages, yes_probability
 
-    chunk = next(c for c in assistant_default.index.chunks if c.title == "Today's lecture")
-    gen = assistant_default.generator()
+    chunk = next(c for c in engine_assistant.index.chunks if c.title == "Today's lecture")
+    gen = engine_assistant.generator()
     stated = yes_probability(gen, judge_messages(chunk, "There is no lecture on Wednesday because of midterm 2."))
     negated = yes_probability(gen, judge_messages(chunk, "There is a lecture on Wednesday as usual."))
     assert stated > 0.5 > negated

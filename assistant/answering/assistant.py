@@ -44,7 +44,7 @@ from assistant.answering.shaping import DUMP_KEEP, copied_line, is_dump, is_frag
 from assistant.config import Settings
 from assistant.corpus.index import Index, load_or_build
 from assistant.engines.base import Generator, Message
-from assistant.engines.factory import GeneratorFactory, make_generator
+from assistant.engines.factory import LOCAL_ENGINES, GeneratorFactory, make_generator, resolve_engine
 from assistant.retrieval.embed import Embedder, SentenceTransformerEmbedder
 from assistant.retrieval.hybrid import Retrieval, Retriever
 from assistant.weights import embedder_spec
@@ -71,7 +71,7 @@ class Assistant:
         retrieval_mode: str = "hybrid",
         gate: float = GATE,
     ) -> None:
-        self.settings = settings
+        self.settings = settings = resolve_engine(settings) if generator is None else settings  # "auto" named
         self._make_generator = generator_factory
         self.embedder = embedder or SentenceTransformerEmbedder(
             embedder_spec(settings.embedder), settings.cache_dir, settings.threads
@@ -84,7 +84,7 @@ class Assistant:
             self._generators[generator.name] = generator
             self._default = generator.name
         else:
-            self._default = settings.model if settings.engine == "transformers" else ""
+            self._default = settings.model if settings.engine in LOCAL_ENGINES else ""
         self._lock = threading.Lock()
 
     def variant(
@@ -111,7 +111,7 @@ class Assistant:
             return other
         other._generators, other._lock = self._generators, self._lock
         # the variant's own model is its default, from the shared registry (loaded once)
-        other._default = other.settings.model if settings and settings.engine == "transformers" else self._default
+        other._default = other.settings.model if settings and other.settings.engine in LOCAL_ENGINES else self._default
         return other
 
     def generator(self, model: str | None = None) -> Generator:

@@ -6,14 +6,22 @@ from collections.abc import Callable
 
 from assistant.config import Settings
 from assistant.engines.base import Generator
+from assistant.engines.choice import LOCAL_ENGINES, resolve
 from assistant.errors import AssistantError
 
-ENGINES = ("transformers", "llamacpp", "openai")
+__all__ = ["ENGINES", "LOCAL_ENGINES", "GeneratorFactory", "make_generator", "resolve_engine"]
+ENGINES = ("auto", "transformers", "llamacpp", "openai")  # "auto": the choice for this machine (choice.py)
 GeneratorFactory = Callable[[Settings, "str | None"], Generator]  # (settings, model key) -> engine
+
+
+def resolve_engine(settings: Settings) -> Settings:
+    """``settings`` with "auto" replaced by the engine chosen for this machine (engines/choice.py)."""
+    return resolve(settings)
 
 
 def make_generator(settings: Settings, model_key: str | None = None, prepare: bool = True) -> Generator:
     """The one place that turns a setting into an engine."""
+    settings = resolve_engine(settings)
     if settings.engine == "transformers":
         from assistant.engines.transformers import TransformersGenerator
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answering.assistant import Answer, Assistant, DoneEvent, SourcesEvent, TokenEvent, Turn
 from assistant.config import Settings
+from assistant.engines.factory import LOCAL_ENGINES
 from assistant.errors import AssistantError
 from assistant.ui.html import text
 
@@ -189,7 +190,7 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
                     value=settings.model,
                     label="Model",
                     scale=3,
-                    interactive=settings.engine == "transformers",
+                    interactive=settings.engine in LOCAL_ENGINES,
                     info="qwen2.5-coder-0.5b answers faster; 1.5b grounds its answers better",
                 )
                 new_chat = gr.Button("New chat", scale=1, min_width=90, elem_id="new-chat")

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from assistant.engines.factory import LOCAL_ENGINES
 from assistant.errors import AssistantError
 from assistant.practice.grading import grade
 from assistant.practice.items import PracticeItem
@@ -200,7 +201,7 @@ def practice_tab(assistant: Assistant, settings: Settings) -> None:
                 models,
                 value=settings.model,
                 label="Model",
-                interactive=settings.engine == "transformers",
+                interactive=settings.engine in LOCAL_ENGINES,
                 info="qwen2.5-coder-0.5b writes faster; 1.5b writes better questions",
                 elem_id="practice-model",
             )
