@@ -1,4 +1,4 @@
-"""The ``assistant`` command: prepare, doctor, index, search, ask, chat, quiz and eval.
+"""The ``assistant`` command: prepare, doctor, bank, index, search, ask, chat, quiz and eval.
 
 Only the standard library is imported at the top, so ``assistant --help`` is instant; each
 command (in ``commands``) imports what it needs. ``AssistantError`` becomes one line on stderr and
@@ -12,6 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
+from assistant.bank_commands import add_parser as add_bank_parser
 from assistant.commands import (
     cmd_ask,
     cmd_chat,
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--measure", action="store_true", help="time each engine on this machine again first")
     p.add_argument("--model", default=None, help=models_help)
 
+    add_bank_parser(command)
+
     p = command("index", cmd_index, "read the corpus and (re)build the index")
     p.add_argument("--full", action="store_true", help="re-embed every slide, not only the changed ones")
     p.add_argument("--embedder", choices=["minilm", "mpnet"], default=None)
@@ -75,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help=models_help)
     p.add_argument("--engine", choices=ENGINES, default=None)
     p.add_argument("--json", action="store_true", help="print the checked items as JSON instead of quizzing")
-    p.add_argument("--export", type=Path, default=None, help="also write FILE.json and FILE.csv (Anki import)")
+    p.add_argument("--export", type=Path, default=None, help="also write FILE.json, FILE.csv and FILE.apkg (Anki)")
+    p.add_argument("--student", default=None, help="keep your answers and review schedule under this name")
+    p.add_argument("--review", action="store_true", help="the items due for review (needs --student)")
 
     p = command("eval", cmd_eval, "run the staff Q/A set through the pipeline and write a report")
     p.add_argument(

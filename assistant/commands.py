@@ -113,6 +113,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         raise AssistantError(f"no slides could be read from {settings.corpus_dir}; add .md, .txt, .pdf or .pptx files")
     path = ix.save(index, settings.index_dir)
     print(f"embedded {embedded} of {len(index.chunks)} chunks; index saved to {path}")
+    from assistant.study.store import open_study
+
+    stale = open_study(settings).bank.mark_stale(index.chunks)
+    if stale:
+        print(f"{stale} question bank item(s) came from slides that changed; they are retired as stale")
     return 0
 
 
@@ -225,33 +230,60 @@ def _eval_practice(args: argparse.Namespace, settings: Settings, out: Path) -> i
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
-    from assistant.practice.export import export_anki_csv, export_json
+    from assistant.practice.export import export_anki_csv, export_apkg, export_json
     from assistant.practice.grading import run_terminal_quiz
-    from assistant.practice.sets import generate_set
+    from assistant.study.hints import hints
+    from assistant.study.store import draw_set, open_study
 
     assistant = _assistant(args)
+    study = open_study(assistant.settings)
+    student = study.student(args.student) if args.student else None
     bar = _bar("writing questions", "question")
-    result = generate_set(
-        assistant,
-        section=args.section,
-        topic=args.topic,
-        n=args.n,
-        qtype=args.type,
-        model=args.model,
-        progress=lambda done, total, _status: bar(done, total),
-    )
-    print(result.message, file=sys.stderr)
+    if args.review:
+        if student is None:
+            raise AssistantError("--review needs --student NAME: reviews are kept per student")
+        drawn = study.due(student)[: args.n]
+        from assistant.practice.items import PracticeSet
+
+        result = PracticeSet([b.item for b in drawn], args.n, "review", "items due for review")
+        result.message = f"{len(drawn)} item(s) due for review" if drawn else "Nothing is due for review now."
+    else:
+        result, drawn = draw_set(
+            assistant,
+            study,
+            n=args.n,
+            qtype=args.type,
+            section=args.section,
+            topic=args.topic,
+            student=student,
+            model=args.model,
+            progress=lambda done, total, _status: bar(done, total),
+        )
+    if result.message:
+        print(result.message, file=sys.stderr)
     if args.export:
         stem = args.export.with_suffix("")
         export_json(result.items, stem.with_suffix(".json"))
         export_anki_csv(result.items, stem.with_suffix(".csv"))
-        print(f"exported {len(result.items)} questions to {stem}.json and {stem}.csv (Anki)", file=sys.stderr)
+        export_apkg(result.items, stem.with_suffix(".apkg"))
+        print(f"exported {len(result.items)} questions to {stem}.json, .csv and .apkg (Anki)", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return 0
     if not result.items:
         return 1
-    run_terminal_quiz(result, assistant=assistant)
+    by_slide = {c.slide_id: c for c in assistant.index.chunks}
+
+    def steps(index: int) -> list[str]:
+        item = drawn[index].item
+        chunk = by_slide.get(drawn[index].slide_id)
+        return [f"Hint {h.step} of 3 ({h.title}): {h.text}" for h in hints(item, chunk)]
+
+    def record(index: int, response: str, graded) -> None:
+        if student is not None:
+            study.record(student, drawn[index].id, response, graded.verdict == "correct")
+
+    run_terminal_quiz(result, assistant=assistant, hints=steps, on_answer=record)
     return 0
 
 

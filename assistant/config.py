@@ -75,6 +75,12 @@ class Settings:
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     concurrency: int = 1  # answers generated at once; one keeps a 2-core machine responsive
     max_queue: int = 64  # students waiting beyond this get a "busy, try again" message
+    # The question bank and students' answers (SQLite); None: study.sqlite beside the index.
+    study_db: Path | None = None
+
+    @property
+    def study_path(self) -> Path:
+        return self.study_db or self.index_dir / "study.sqlite"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -99,6 +105,7 @@ class Settings:
             "context_words": _env_int("ASSISTANT_CONTEXT_WORDS", base.context_words),
             "answer_prompt": os.environ.get("ASSISTANT_ANSWER_PROMPT", base.answer_prompt),
             "judge": _env_int("ASSISTANT_JUDGE", base.judge),
+            "study_db": _env_path("ASSISTANT_STUDY_DB", Path()) if os.environ.get("ASSISTANT_STUDY_DB") else None,
         }
         env.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("corpus_dir", "index_dir", "cache_dir"):

@@ -22,10 +22,12 @@ LAYERS = {
     "answering": 3,
     "practice": 4,
     "evaluation": 5,
+    "study": 5,
     "ui": 6,
     "cli": 7,
     "doctor": 7,
     "commands": 7,
+    "bank_commands": 7,
 }
 
 

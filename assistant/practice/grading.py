@@ -191,21 +191,31 @@ def run_terminal_quiz(
     input_fn: Callable[[str], str] = input,
     print_fn: Callable[..., None] = print,
     assistant: Assistant | None = None,
+    hints: Callable[[int], list[str]] | None = None,
+    on_answer: Callable[[int, str, Grade], None] | None = None,
 ) -> float:
     """Ask each item in turn, grade it, show the key, explanation and source; returns the points scored.
 
-    Correct counts 1, partly correct 0.5. End of input (Ctrl-D) or Ctrl-C stops early with the score so far.
+    Correct counts 1, partly correct 0.5. With ``hints`` (item number -> its hint steps), typing "hint"
+    shows the next step; ``on_answer(index, response, grade)`` is told of every graded answer. End of
+    input (Ctrl-D) or Ctrl-C stops early with the score so far.
     """
     score, total = 0.0, len(practice_set.items)
     for number, item in enumerate(practice_set.items, start=1):
         print_fn(f"\nQuestion {number} of {total}: {front_text(item)}")
-        hint = {"mcq": "A-D", "tf": "true/false"}.get(item.type, "a short answer")
+        expected = {"mcq": "A-D", "tf": "true/false"}.get(item.type, "a short answer")
+        steps = list(hints(number - 1)) if hints else []
         try:
-            response = input_fn(f"Your answer ({hint}): ")
+            response = input_fn(f"Your answer ({expected}{', or hint' if steps else ''}): ")
+            while steps and response.strip().lower() == "hint":
+                print_fn(steps.pop(0))
+                response = input_fn(f"Your answer ({expected}{', or hint' if steps else ''}): ")
         except (EOFError, KeyboardInterrupt):
             print_fn("\nQuiz stopped.")
             break
         result = grade(item, response, assistant)
+        if on_answer:
+            on_answer(number - 1, response, result)
         score += {"correct": 1.0, "partly correct": 0.5}.get(result.verdict, 0.0)
         print_fn(result.verdict.capitalize() + (f": {result.reason}" if result.reason else ""))
         print_fn(f"Answer: {answer_text(item)}\nWhy: {item.explanation}\nSource: {cite(item.source)}")

@@ -1,0 +1,142 @@
+"""``assistant bank …``: build, list, review (approve, edit, retire), export and import the question bank.
+
+Staff's side of the study loop from a shell; the Staff tab does the same through ``study.bank``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.commands import _assistant, _bar, _settings
+from assistant.errors import AssistantError
+
+
+def _study(args: argparse.Namespace):
+    from assistant.study.store import open_study
+
+    return open_study(_settings(args))
+
+
+def bank_build(args: argparse.Namespace) -> int:
+    from assistant.study.build import build_bank
+    from assistant.study.store import open_study
+
+    assistant = _assistant(args)
+    study = open_study(assistant.settings)
+    bar = _bar("filling the question bank", "slide")
+    report = build_bank(assistant, study.bank, args.types, args.per_slide, lambda d, t, _what: bar(d, t))
+    added = ", ".join(f"{n} {qtype}" for qtype, n in sorted(report.added.items())) or "nothing"
+    print(f"added {added} in {report.seconds:.0f} s; {report.skipped} slide-and-type pairs were already filled")
+    if report.short:
+        print(f"no item passed the checks for: {'; '.join(report.short)}", file=sys.stderr)
+    return bank_stats(args, study)
+
+
+def bank_stats(args: argparse.Namespace, study=None) -> int:
+    study = study or _study(args)
+    counts = study.bank.counts()
+    for section in dict.fromkeys(section for section, _ in counts):
+        row = ", ".join(f"{qtype} {counts.get((section, qtype), 0)}" for qtype in ("mcq", "tf", "short"))
+        print(f"{section}: {row}")
+    print(f"total: {sum(counts.values())} items students may be given")
+    return 0
+
+
+def bank_list(args: argparse.Namespace) -> int:
+    from assistant.study.bank import STATUSES
+
+    study = _study(args)
+    for entry in study.bank.items(args.section, args.type, [args.status] if args.status else STATUSES):
+        source = entry.item.source[0] if entry.item.source else None
+        where = f"slide {source.slide}" if source else "?"
+        print(f"{entry.id:5d}  {entry.status:8s} {entry.item.type:5s} {where:9s} {entry.item.question}")
+    return 0
+
+
+def bank_set_status(args: argparse.Namespace) -> int:
+    study = _study(args)
+    for item_id in args.ids:
+        study.bank.set_status(item_id, args.status)
+    print(f"{len(args.ids)} item(s) now {args.status}")
+    return 0
+
+
+def bank_edit(args: argparse.Namespace) -> int:
+    """Replace an item's text from a JSON file (as ``bank export`` writes items); re-checked before saving."""
+    from assistant.practice.checks import check_item
+    from assistant.practice.items import PracticeItem
+    from assistant.practice.slides import slide_text
+
+    assistant = _assistant(args)
+    from assistant.study.store import open_study
+
+    study = open_study(assistant.settings)
+    current = study.bank.get(args.id)
+    try:
+        edited = PracticeItem.from_dict({**current.item.to_dict(), **json.loads(args.file.read_text("utf-8"))})
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise AssistantError(f"{args.file} is not an item as JSON ({err})") from None
+    chunk = next((c for c in assistant.index.chunks if c.slide_id == current.slide_id), None)
+    if chunk is None:
+        raise AssistantError(f"item {args.id}'s slide is no longer in the deck; retire it instead")
+    reason = check_item(edited, slide_text(chunk), embed=assistant.embedder.embed)
+    if reason:
+        raise AssistantError(f"the edited item fails the check {reason!r}; not saved")
+    study.bank.replace_item(args.id, edited)
+    print(f"item {args.id} saved and approved")
+    return 0
+
+
+def bank_export(args: argparse.Namespace) -> int:
+    print(f"{_study(args).bank.export_json(args.file)} items written to {args.file}")
+    return 0
+
+
+def bank_import(args: argparse.Namespace) -> int:
+    print(f"{_study(args).bank.import_json(args.file)} new items from {args.file}")
+    return 0
+
+
+def add_parser(command) -> None:
+    """The ``bank`` command and its actions, added through the CLI's ``command`` helper."""
+    bank = command("bank", None, "the question bank: build it, review it (staff), export and import it")
+    actions = bank.add_subparsers(dest="action", required=True)
+
+    def action(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = actions.add_parser(name, help=help_text, description=help_text)
+        for flag, what in (("--corpus", "slides folder"), ("--index", "index folder"), ("--cache", "model cache")):
+            p.add_argument(flag, type=Path, default=argparse.SUPPRESS, help=what)
+        p.set_defaults(func=func)
+        return p
+
+    p = action("build", bank_build, "write checked items for every usable slide (resumable)")
+    p.add_argument("--types", nargs="+", choices=["mcq", "tf", "short"], default=["mcq", "tf", "short"])
+    p.add_argument("--per-slide", type=int, default=1, help="items of each type per slide (default 1)")
+    p.add_argument("--model", default=None)
+    p.add_argument("--engine", default=None)
+    action("stats", bank_stats, "items students may be given, by section and type")
+    p = action("list", bank_list, "items with their id, status, type and slide")
+    p.add_argument("--section", default=None)
+    p.add_argument("--type", choices=["mcq", "tf", "short"], default=None)
+    p.add_argument("--status", choices=["checked", "approved", "retired", "stale"], default=None)
+    for name, status, text in (
+        ("approve", "approved", "mark items reviewed and good"),
+        ("retire", "retired", "never show these items to students again"),
+    ):
+        p = action(name, bank_set_status, text)
+        p.add_argument("ids", type=int, nargs="+")
+        p.set_defaults(status=status)
+    p = action("edit", bank_edit, "replace an item's fields from a JSON file; checked again before saving")
+    p.add_argument("id", type=int)
+    p.add_argument("file", type=Path)
+    p.add_argument("--model", default=None)
+    p.add_argument("--engine", default=None)
+    for name, func, text in (
+        ("export", bank_export, "write the bank as JSON (for git)"),
+        ("import", bank_import, "add the items of an exported bank"),
+    ):
+        p = action(name, func, text)
+        p.add_argument("file", type=Path)
