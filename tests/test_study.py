@@ -231,3 +231,11 @@ def test_a_fresh_database_takes_the_shipped_bank(settings, tmp_path):
     study = open_study(replace(settings, study_db=tmp_path / "study.sqlite"))
     expected = [e for e in json.loads(shipped.read_text())["items"] if e["status"] in ("checked", "approved")]
     assert sum(study.bank.counts().values()) == len(expected) > 0
+
+
+def test_math_keeps_its_braces_for_katex_and_nothing_else_does():
+    from assistant.ui.html import text
+
+    shown = text("Loss: $\\exp\\{z^\\top w\\}$ and {braces} <b>bold</b> $<script>$")
+    assert "$\\exp\\{z^\\top w\\}$" in shown  # the math as KaTeX reads it
+    assert "&#123;braces&#125;" in shown and "&lt;b&gt;" in shown and "<script>" not in shown

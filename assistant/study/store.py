@@ -71,6 +71,7 @@ def draw_set(
         drawn += study.bank.draw(n - len(drawn), qtype, section, slide_ids, avoid={b.id for b in drawn})
     scope = f'section "{section}"' if section else f'topic "{topic}"' if topic else "the whole deck"
     result = PracticeSet([b.item for b in drawn], n, qtype, scope, model="question bank")
+    result.message = f"{len(drawn)} question(s) from the course's question bank, {scope}."
     from_bank = len(drawn)
     if from_bank < n:
         more = generate_set(

@@ -21,12 +21,13 @@ from assistant.answering.assistant import Answer, Assistant, DoneEvent, SourcesE
 from assistant.config import Settings
 from assistant.engines.factory import LOCAL_ENGINES
 from assistant.errors import AssistantError
-from assistant.ui.html import text
+from assistant.ui.html import LATEX, text
 
 if TYPE_CHECKING:
     import gradio as gr
 
     from assistant.retrieval.hybrid import Retrieval
+    from assistant.study.review import Study
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
                 height=520,
                 sanitize_html=True,
                 render_markdown=True,
+                latex_delimiters=LATEX,
                 feedback_options=None,
                 buttons=["copy"],
                 elem_id="chatbot",
@@ -227,15 +229,11 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
     chatbot.clear(lambda: (SOURCES_EMPTY, []), outputs=[sources, turns], queue=False, api_visibility="private")
 
 
-def _practice_tab(assistant: Assistant, settings: Settings) -> None:
-    """The Practice tab (generate checked questions, answer one at a time, score); built in ``practice_ui``."""
-    from assistant.ui.practice import practice_tab
+def create_app(assistant: Assistant, settings: Settings, study: Study | None = None) -> gr.Blocks:
+    """The Blocks app; separate from ``serve`` so tests launch it on their own port.
 
-    practice_tab(assistant, settings)
-
-
-def create_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
-    """The Blocks app; separate from ``serve`` so tests launch it on their own port."""
+    With ``study`` (the question bank and students' records), practice draws from the bank, keeps
+    each student's answers and review schedule, and a Staff tab reviews the bank."""
     from assistant.weights import set_offline
 
     set_offline()  # before gradio is imported: no analytics or update checks from an offline app
@@ -246,7 +244,14 @@ def create_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         with gr.Tab("Chat"):
             _chat_tab(assistant, settings)
         with gr.Tab("Practice"):
-            _practice_tab(assistant, settings)
+            from assistant.ui.practice import practice_tab
+
+            practice_tab(assistant, settings, study)
+        if study is not None:
+            with gr.Tab("Staff"):
+                from assistant.ui.staff import staff_tab
+
+                staff_tab(assistant, study)
 
         def answer_json(question: str, model: str = "") -> dict:
             """One whole answer as JSON (``Answer.to_dict``), without streaming; for scripts and load tests."""
@@ -258,6 +263,18 @@ def create_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         gr.api(answer_json, api_name="answer_json")
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
     return demo
+
+
+def open_study_or_none(settings: Settings) -> Study | None:
+    """The question bank and students' records; None (said in one line) when its database cannot be used,
+    so the chat still works."""
+    from assistant.study.store import open_study
+
+    try:
+        return open_study(settings)
+    except AssistantError as err:
+        log.warning("practice runs without the question bank and saved progress: %s", err)
+        return None
 
 
 def launch_options() -> dict[str, Any]:
@@ -293,7 +310,7 @@ def serve(
     # Models load before the port opens, so no student waits on a half-loaded server; slide
     # prefixes are cached behind it (a question meanwhile waits for at most one slide).
     assistant.warm(slides="background")
-    demo = create_app(assistant, settings)
+    demo = create_app(assistant, settings, open_study_or_none(settings))
     try:
         _, url, _ = demo.launch(
             server_name=host, server_port=port, auth=credentials, prevent_thread_lock=True, **launch_options()

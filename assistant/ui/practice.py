@@ -25,12 +25,15 @@ from assistant.practice.grading import grade
 from assistant.practice.items import PracticeItem
 from assistant.practice.sets import generate_set
 from assistant.practice.slides import sections
-from assistant.ui.html import text
+from assistant.study.hints import hints
+from assistant.study.store import draw_set
+from assistant.ui.html import LATEX, text
 from assistant.ui.practice_view import START, VIEW, Quiz, copy_quiz, new_quiz, render, skip, update
 
 if TYPE_CHECKING:
     from assistant.answering.assistant import Assistant
     from assistant.config import Settings
+    from assistant.study.review import Study
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,9 @@ def _status(done: int, total: int, started: float) -> str:
 class PracticeHandlers:
     """The tab's events as plain functions of their inputs; ``practice_tab`` wires them to components."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Assistant, study: Study | None = None) -> None:
         self.assistant = assistant
+        self.study = study  # None: no question bank (its database could not be opened); sets are written
 
     def generate(
         self,
@@ -66,8 +70,10 @@ class PracticeHandlers:
         number: float | None,
         model: str | None,
         seen: list[str] | None,
+        name: str | None = None,
     ) -> Iterator[tuple]:
-        """Write a set in a worker thread, streaming its progress; yields (status, seen, button, *VIEW)."""
+        """Draw a set from the bank, writing what it lacks in a worker thread with progress shown; yields
+        (status, seen, button, *VIEW)."""
         seen = list(seen or [])
         topic = " ".join((topic or "").split())[:MAX_TOPIC_CHARS]
         wanted = dict(TYPES).get(qtype or "", qtype or "mcq")
@@ -88,8 +94,14 @@ class PracticeHandlers:
 
         def work() -> None:
             try:
-                outcome["set"] = generate_set(
-                    self.assistant, progress=lambda done, total, _line: events.put((done, total)), **kwargs
+                progress = lambda done, total, _line: events.put((done, total))  # noqa: E731
+                if self.study is None:
+                    outcome["set"] = generate_set(self.assistant, progress=progress, **kwargs)
+                    return
+                student = self.study.student(name) if (name or "").strip() else None
+                kwargs.pop("seen")
+                outcome["set"], outcome["drawn"] = draw_set(
+                    self.assistant, self.study, student=student, progress=progress, **kwargs
                 )
             except Exception as err:  # noqa: BLE001 - handed to the handler, which reports it
                 outcome["error"] = err
@@ -122,10 +134,34 @@ class PracticeHandlers:
             yield message, seen, update(interactive=True), *keep
             return
         seen = (seen + [i.question for i in result.items])[-MAX_SEEN:]
-        yield message, seen, update(interactive=True), *render(new_quiz([i.to_dict() for i in result.items]))
+        drawn = outcome.get("drawn")
+        quiz = new_quiz(
+            [i.to_dict() for i in result.items],
+            [b.id for b in drawn] if drawn else None,
+            [self.hint_steps(i) for i in result.items],
+        )
+        yield message, seen, update(interactive=True), *render(quiz)
 
-    def check(self, quiz: Quiz | None, choice: str | None, short: str | None) -> tuple:
-        """Grade the current question once; the answer locks and the key, explanation and source appear."""
+    def hint_steps(self, item: PracticeItem) -> list[str]:
+        """The item's three hints as lines, from its slide as indexed now."""
+        slide_id = item.source[0].slide_id if item.source else ""
+        chunk = next((c for c in self.assistant.index.chunks if c.slide_id == slide_id), None)
+        return [f"{h.title}: {h.text}" for h in hints(item, chunk)]
+
+    @staticmethod
+    def hint(quiz: Quiz | None) -> tuple:
+        """One more hint on the current question (at most its three)."""
+        if not quiz or not quiz.get("items") or quiz["index"] >= len(quiz["items"]):
+            return render(quiz)
+        quiz = copy_quiz(quiz)
+        index = quiz["index"]
+        quiz["hints"][index] = min(quiz["hints"][index] + 1, len(quiz["hint_steps"][index]))
+        return render(quiz)
+
+    def check(self, quiz: Quiz | None, choice: str | None, short: str | None, name: str | None = None) -> tuple:
+        """Grade the current question once; the answer locks and the key, explanation and source appear.
+
+        With a student's name and a bank item, the answer is recorded and the item rescheduled."""
         if not quiz or not quiz.get("items") or quiz["index"] >= len(quiz["items"]):
             return render(quiz)
         index = quiz["index"]
@@ -144,6 +180,12 @@ class PracticeHandlers:
             return render(quiz, CHECK_ERROR)
         quiz = copy_quiz(quiz)
         quiz["responses"][index], quiz["grades"][index] = response, graded
+        item_id = (quiz.get("ids") or [None] * len(quiz["items"]))[index]
+        if self.study is not None and item_id is not None and (name or "").strip():
+            try:
+                self.study.record(self.study.student(name), item_id, response, graded["verdict"] == "correct")
+            except AssistantError as err:  # the grade still shows; only the record is missing
+                return render(quiz, text(err))
         return render(quiz)
 
     @staticmethod
@@ -167,7 +209,36 @@ class PracticeHandlers:
 # --- the tab -------------------------------------------------------------------------------------------------------
 
 
-def practice_tab(assistant: Assistant, settings: Settings) -> None:
+def progress_view(study: Study | None, name: str | None) -> tuple[dict, str]:
+    """The review button ("Review (n due)") and the per-section mastery table for the student ``name``."""
+    if study is None or not (name or "").strip():
+        return update(value="Review", interactive=False), ""
+    try:
+        student = study.student(name)
+        due, rows = len(study.due(student)), study.mastery(student)
+    except AssistantError as err:
+        return update(value="Review", interactive=False), text(err)
+    table = ["| Section | Items | Answered | Right | Due |", "|---|---|---|---|---|"]
+    table += [f"| {text(m.section)} | {m.items} | {m.answered} | {m.correct} | {m.due} |" for m in rows]
+    return update(value=f"Review ({due} due)", interactive=due > 0), "\n".join(table)
+
+
+def review_set(study: Study | None, handlers: PracticeHandlers, name: str | None) -> tuple:
+    """A quiz of the items due for review for ``name``: (status, *VIEW)."""
+    if study is None or not (name or "").strip():
+        return "Type your name first: reviews are kept per student.", *render(None)
+    try:
+        due = study.due(study.student(name))[:MAX_QUESTIONS]
+    except AssistantError as err:
+        return text(err), *render(None)
+    if not due:
+        return "Nothing is due for review now.", *render(None)
+    items = [b.item for b in due]
+    quiz = new_quiz([i.to_dict() for i in items], [b.id for b in due], [handlers.hint_steps(i) for i in items])
+    return f"{len(due)} question(s) to review.", *render(quiz)
+
+
+def practice_tab(assistant: Assistant, settings: Settings, study: Study | None = None) -> None:
     """Controls on the left, one question at a time on the right."""
     import gradio as gr
 
@@ -176,9 +247,16 @@ def practice_tab(assistant: Assistant, settings: Settings) -> None:
     models = list(CHAT_MODELS)
     if settings.model not in models:
         models.append(settings.model)
-    handlers = PracticeHandlers(assistant)
+    handlers = PracticeHandlers(assistant, study)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
+            name = gr.Textbox(
+                label="Your name",
+                placeholder="keeps your answers and what to review (no password)",
+                max_lines=1,
+                max_length=60,
+                elem_id="practice-name",
+            )
             section = gr.Dropdown(
                 [ANY, *sections(assistant.index.chunks)], value=ANY, label="Section", elem_id="practice-section"
             )
@@ -206,9 +284,11 @@ def practice_tab(assistant: Assistant, settings: Settings) -> None:
                 elem_id="practice-model",
             )
             generate = gr.Button("Generate", variant="primary", elem_id="practice-generate")
+            review = gr.Button("Review", interactive=False, elem_id="practice-review")
             status = gr.Markdown("", elem_id="practice-status")
+            mastery = gr.Markdown("", elem_id="practice-mastery")
         with gr.Column(scale=3, min_width=360):
-            question = gr.Markdown(START, elem_id="practice-question")
+            question = gr.Markdown(START, elem_id="practice-question", latex_delimiters=LATEX)
             choice = gr.Radio([], label="Your answer", visible=False, elem_id="practice-choice")
             short = gr.Textbox(
                 label="Your answer",
@@ -219,22 +299,32 @@ def practice_tab(assistant: Assistant, settings: Settings) -> None:
             )
             with gr.Row():
                 check = gr.Button("Check answer", variant="primary", visible=False, elem_id="practice-check")
+                hint = gr.Button("Hint", visible=False, elem_id="practice-hint")
                 next_ = gr.Button("Next question", visible=False, elem_id="practice-next")
-            feedback = gr.Markdown("", elem_id="practice-feedback")
+            feedback = gr.Markdown("", elem_id="practice-feedback", latex_delimiters=LATEX)
             with gr.Row():
                 retake = gr.Button("Retake", visible=False, elem_id="practice-retake")
                 new_set = gr.Button("New set", visible=False, elem_id="practice-new")
     quiz, seen = gr.State(None), gr.State([])
-    view = [quiz, question, choice, short, check, next_, feedback, retake, new_set]
+    view = [quiz, question, choice, short, check, next_, feedback, retake, new_set, hint]
     generate.click(
         handlers.generate,
-        inputs=[section, topic, qtype, number, model, seen],
+        inputs=[section, topic, qtype, number, model, seen, name],
         outputs=[status, seen, generate, *view],
         api_name="practice_generate",
         show_progress="minimal",
         show_progress_on=[status],
     )
-    check.click(handlers.check, inputs=[quiz, choice, short], outputs=view, api_name="practice_check")
+    show_progress = lambda who: progress_view(study, who)  # noqa: E731
+    check.click(handlers.check, inputs=[quiz, choice, short, name], outputs=view, api_name="practice_check").then(
+        show_progress, inputs=[name], outputs=[review, mastery], queue=False, api_visibility="private"
+    )
+    name.submit(show_progress, inputs=[name], outputs=[review, mastery], queue=False, api_name="practice_progress")
+    name.blur(show_progress, inputs=[name], outputs=[review, mastery], queue=False, api_visibility="private")
+    review.click(
+        lambda who: review_set(study, handlers, who), inputs=[name], outputs=[status, *view], api_name="practice_review"
+    )
+    hint.click(handlers.hint, inputs=[quiz], outputs=view, queue=False, api_name="practice_hint")
     next_.click(handlers.next, inputs=[quiz], outputs=view, queue=False, api_visibility="private")
     retake.click(handlers.retake, inputs=[quiz], outputs=view, queue=False, api_visibility="private")
     new_set.click(handlers.new_set, outputs=[status, *view], queue=False, api_visibility="private")

@@ -22,11 +22,13 @@ VERDICTS = {
 }
 POINTS = {"correct": 1.0, "partly correct": 0.5}
 START = (
-    "Pick a section (or type a topic), choose the question type and press **Generate**. The local model "
-    "writes each question from one slide and checks it before you see it; that takes about half a minute "
-    "per question."
+    "Pick a section (or type a topic), choose the question type and press **Generate**. Questions come from "
+    "the course's checked question bank at once; when it has too few, the local model writes the rest from "
+    "the slides and checks each before you see it (about half a minute a question)."
 )
-Quiz = dict[str, Any]  # {"items": [PracticeItem dicts], "index": int, "responses": [...], "grades": [...]}
+# {"items": [PracticeItem dicts], "index": int, "responses": [...], "grades": [...],
+#  "ids": [bank id or None], "hint_steps": [[str, str, str]], "hints": [steps shown]}
+Quiz = dict[str, Any]
 
 
 @dataclass
@@ -42,6 +44,7 @@ class PracticeView:
     feedback: str
     retake: dict
     new_set: dict
+    hint: dict
 
     def outputs(self) -> tuple:
         """The values in ``VIEW`` order, the order of the handlers' outputs."""
@@ -66,14 +69,36 @@ def skip() -> dict:
 # --- the quiz as data ----------------------------------------------------------------------------------------------
 
 
-def new_quiz(items: Sequence[dict]) -> Quiz:
-    """A fresh attempt at ``items`` (dicts from ``PracticeItem.to_dict``): first question, nothing answered."""
+def new_quiz(
+    items: Sequence[dict], ids: Sequence[int | None] | None = None, hint_steps: Sequence[list[str]] | None = None
+) -> Quiz:
+    """A fresh attempt at ``items`` (dicts from ``PracticeItem.to_dict``): first question, nothing answered.
+
+    ``ids`` are the items' ids in the question bank (answers are recorded against them), ``hint_steps``
+    each item's three hints."""
     n = len(items)
-    return {"items": [dict(i) for i in items], "index": 0, "responses": [None] * n, "grades": [None] * n}
+    return {
+        "items": [dict(i) for i in items],
+        "index": 0,
+        "responses": [None] * n,
+        "grades": [None] * n,
+        "ids": list(ids or [None] * n),
+        "hint_steps": [list(h) for h in hint_steps or [[]] * n],
+        "hints": [0] * n,
+    }
 
 
 def copy_quiz(quiz: Quiz) -> Quiz:
-    return {**quiz, "responses": list(quiz["responses"]), "grades": list(quiz["grades"])}
+    copied = {**quiz, "responses": list(quiz["responses"]), "grades": list(quiz["grades"])}
+    copied["hints"] = list(quiz.get("hints") or [0] * len(quiz["items"]))
+    return copied
+
+
+def hints_markdown(quiz: Quiz, index: int) -> str:
+    """The hints asked for so far on question ``index``, each a step closer to the answer."""
+    steps = (quiz.get("hint_steps") or [[]] * len(quiz["items"]))[index]
+    shown = (quiz.get("hints") or [0] * len(quiz["items"]))[index]
+    return "\n\n".join(f"**Hint {n} of {len(steps)}.** {text(step)}" for n, step in enumerate(steps[:shown], 1))
 
 
 def score(quiz: Quiz | None) -> float:
@@ -136,6 +161,7 @@ def render(quiz: Quiz | None, note: str = "") -> tuple:
             feedback=note,
             retake=hidden,
             new_set=hidden,
+            hint=hidden,
         ).outputs()
     index, total = quiz["index"], len(items)
     if index >= total:
@@ -149,11 +175,14 @@ def render(quiz: Quiz | None, note: str = "") -> tuple:
             feedback=note,
             retake=update(visible=True),
             new_set=update(visible=True),
+            hint=hidden,
         ).outputs()
     item = PracticeItem.from_dict(items[index])
     graded, response = quiz["grades"][index], quiz["responses"][index]
     short = item.type == "short"
     open_ = graded is None
+    steps = (quiz.get("hint_steps") or [[]] * total)[index]
+    shown = (quiz.get("hints") or [0] * total)[index]
     return PracticeView(
         quiz=quiz,
         question=question_markdown(item, index + 1, total),
@@ -163,7 +192,10 @@ def render(quiz: Quiz | None, note: str = "") -> tuple:
         short=update(visible=short, value=(response or "") if short else "", interactive=open_),
         check=update(visible=True, interactive=open_),
         next=update(visible=True, value="Next question" if index + 1 < total else "Finish and see my score"),
-        feedback=feedback_markdown(item, graded) if graded else note,
+        feedback=feedback_markdown(item, graded)
+        if graded
+        else "\n\n".join(filter(None, [hints_markdown(quiz, index), note])),
         retake=hidden,
         new_set=hidden,
+        hint=update(visible=open_ and bool(steps), interactive=shown < len(steps)),
     ).outputs()

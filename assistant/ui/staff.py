@@ -1,0 +1,91 @@
+"""The Staff tab: the question bank by section, each item with its slide and status; approve or retire.
+
+Students see checked and approved items, never retired ones. The tab is part of the app, so a remote
+app is behind ``--auth`` as the rest is. Edits that change an item's text go through ``assistant bank
+edit``, which checks the new text against the slide before saving.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from assistant.errors import AssistantError
+from assistant.practice.items import answer_text
+from assistant.practice.slides import sections
+from assistant.study.bank import STATUSES
+from assistant.ui.html import LATEX, text
+
+if TYPE_CHECKING:
+    from assistant.answering.assistant import Assistant
+    from assistant.study.review import Study
+
+ALL = "— all —"
+COLUMNS = ["id", "status", "type", "slide", "question", "answer"]
+
+
+class StaffHandlers:
+    """The tab's events as plain functions, as the Practice tab's are."""
+
+    def __init__(self, study: Study) -> None:
+        self.study = study
+
+    def table(self, section: str | None, status: str | None) -> list[list]:
+        """One row per item in the section (all sections for ALL), with the status filter applied."""
+        statuses = STATUSES if status in (None, "", ALL) else [status]
+        items = self.study.bank.items(None if section in (None, "", ALL) else section, None, statuses)
+        return [
+            [
+                b.id,
+                b.status,
+                b.item.type,
+                b.item.source[0].slide if b.item.source else "",
+                b.item.question,
+                answer_text(b.item),
+            ]
+            for b in items
+        ]
+
+    def set_status(self, item_id: float | None, status: str, section: str | None, shown: str | None) -> tuple:
+        """Approve or retire one item; (message, table)."""
+        if item_id is None:
+            return "Type an item id from the table first.", self.table(section, shown)
+        try:
+            self.study.bank.set_status(int(item_id), status)
+        except AssistantError as err:
+            return text(err), self.table(section, shown)
+        return f"Item {int(item_id)} is now {status}.", self.table(section, shown)
+
+
+def staff_tab(assistant: Assistant, study: Study) -> None:
+    import gradio as gr
+
+    handlers = StaffHandlers(study)
+    with gr.Row():
+        section = gr.Dropdown(
+            [ALL, *sections(assistant.index.chunks)], value=ALL, label="Section", elem_id="staff-section"
+        )
+        status = gr.Dropdown([ALL, *STATUSES], value=ALL, label="Status", elem_id="staff-status")
+        refresh = gr.Button("Show", elem_id="staff-show")
+    table = gr.Dataframe(
+        handlers.table(ALL, ALL),
+        headers=COLUMNS,
+        interactive=False,
+        wrap=True,
+        latex_delimiters=LATEX,
+        elem_id="staff-items",
+    )
+    with gr.Row():
+        item_id = gr.Number(label="Item id", precision=0, elem_id="staff-item")
+        approve = gr.Button("Approve", elem_id="staff-approve")
+        retire = gr.Button("Retire", variant="stop", elem_id="staff-retire")
+    message = gr.Markdown("", elem_id="staff-message")
+    filters = [section, status]
+    refresh.click(handlers.table, inputs=filters, outputs=table, queue=False, api_name="staff_items")
+    for button, verdict in ((approve, "approved"), (retire, "retired")):
+        button.click(
+            lambda i, s, shown, verdict=verdict: handlers.set_status(i, verdict, s, shown),
+            inputs=[item_id, *filters],
+            outputs=[message, table],
+            queue=False,
+            api_name=f"staff_{verdict}",
+        )

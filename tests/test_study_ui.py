@@ -1,0 +1,152 @@
+"""The study loop in headless Chromium: a student's whole loop, staff retiring an item, math rendered.
+
+The bank is filled through its public API with items made from the real index's slides (the key
+is a line of the slide, the wrong options lines of other slides), so no model call is needed and
+the test controls which answers are right; the review clock is one the test moves.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from assistant.answering.assistant import Assistant
+from assistant.practice.items import PracticeItem, SlideRef
+from assistant.practice.slides import focus_lines, usable
+from assistant.study.db import StudyDB
+from assistant.study.review import Study
+from assistant.ui import chat as ui
+from tests.fakes import StandInGenerator
+from tests.test_browser import _require_chromium, browser  # noqa: F401 - browser is a fixture
+from tests.test_practice_ui import free_port, markdown, wait_for_text
+
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")]
+MATH = "Which quantity is $\\max_k p_\\theta(y=k\\mid x)$ in this section?"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def section_items(chunks) -> tuple[str, list[PracticeItem]]:
+    """Five MCQs on five slides of the first section that has them: the key a line of the slide."""
+    by_section: dict[str, list] = {}
+    for c in chunks:
+        if usable(c) and focus_lines(c):
+            by_section.setdefault(c.section, []).append(c)
+    section, slides = next((s, cs) for s, cs in by_section.items() if len(cs) >= 5)
+    others = [focus_lines(c)[0] for s, cs in by_section.items() if s != section for c in cs][:3]
+    items = []
+    for n, chunk in enumerate(slides[:5]):
+        ref = SlideRef(chunk.slide_id, chunk.title, chunk.deck_title, chunk.slide)
+        question = MATH if n == 0 else f"Which of these does the slide “{chunk.title}” state?"
+        key = focus_lines(chunk)[0]
+        items.append(PracticeItem(question, "mcq", [key, *others], key, f"The slide says: {key}", [ref]))
+    return section, items
+
+
+@pytest.fixture(scope="module")
+def study_app(settings, embedder, shipped_index, tmp_path_factory):
+    """The real app over the real index; the model is a stand-in that must never be asked (the bank is full)."""
+    _require_chromium()
+    clock = Clock()
+    study = Study(StudyDB(tmp_path_factory.mktemp("study") / "study.sqlite"), clock)
+    section, items = section_items(shipped_index.chunks)
+    by_id = {c.slide_id: c for c in shipped_index.chunks}
+    ids = [study.bank.add(item, by_id[item.source[0].slide_id]) for item in items]
+    never = StandInGenerator("stand-in", lambda messages: pytest.fail("the bank should have served this"))
+    assistant = Assistant(settings, embedder=embedder, index=shipped_index, generator=never)
+    demo = ui.create_app(assistant, assistant.settings, study)
+    _, url, _ = demo.launch(
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, **ui.launch_options()
+    )
+    yield url, study, clock, section, dict(zip(ids, items, strict=True))
+    demo.close()
+
+
+def open_practice(browser, url: str, section: str):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url)
+    page.get_by_role("tab", name="Practice").click()
+    page.fill("#practice-name input, #practice-name textarea", "Ada")
+    page.press("#practice-name input, #practice-name textarea", "Enter")
+    page.click("#practice-section input")
+    page.get_by_role("option", name=section).click()
+    return page
+
+
+def answer(page, item: PracticeItem, right: bool) -> None:
+    label = item.answer if right else next(o for o in item.options if o != item.answer)
+    page.locator("#practice-choice label", has_text=label[:40]).first.click()
+    page.click("#practice-check")
+    wait_for_text(page, "#practice-feedback", "Source:", 30)
+
+
+def current(page, items: dict[int, PracticeItem]) -> PracticeItem:
+    shown = markdown(page, "#practice-question")
+    return next(i for i in items.values() if i.options[0][:40] in shown)
+
+
+def test_a_student_answers_gets_hints_reviews_misses_and_sees_mastery_change(browser, study_app):  # noqa: F811
+    url, study, clock, section, items = study_app
+    page = open_practice(browser, url, section)
+    try:
+        page.click("#practice-generate")  # bench/practice.py times this; here: drawn, not written
+        wait_for_text(page, "#practice-question", "Question 1 of 5", 10)
+        assert "from the course's question bank" in markdown(page, "#practice-status")
+        assert page.locator("#practice-question .katex").count() >= 1  # the math is rendered, not raw
+        assert "\\max_k" not in markdown(page, "#practice-question")
+        for number in range(5):
+            item = current(page, items)
+            if number == 1:
+                for step in (1, 2, 3):
+                    page.click("#practice-hint")
+                    wait_for_text(page, "#practice-feedback", f"Hint {step} of 3", 10)
+                assert "The answer" in markdown(page, "#practice-feedback")
+            answer(page, item, right=number not in (1, 3))
+            page.click("#practice-next")
+        wait_for_text(page, "#practice-question", "You scored 3 / 5", 10)
+        assert page.inner_text("#practice-review").strip() == "Review (0 due)"
+        clock.now += 15 * 60  # the misses fall due ten minutes later
+        page.press("#practice-name input, #practice-name textarea", "Enter")
+        page.wait_for_function("document.querySelector('#practice-review').innerText.includes('(2 due)')")
+        assert "5\t5\t3\t2" in page.inner_text("#practice-mastery")  # items, answered, right, due
+        page.click("#practice-review")
+        wait_for_text(page, "#practice-question", "Question 1 of 2", 10)
+        for _ in range(2):
+            answer(page, current(page, items), right=True)
+            page.click("#practice-next")
+        page.wait_for_function("document.querySelector('#practice-review').innerText.includes('(0 due)')")
+        assert "5\t5\t5\t0" in page.inner_text("#practice-mastery")
+    finally:
+        page.close()
+
+
+def test_staff_retire_an_item_and_students_never_see_it_again(browser, study_app):  # noqa: F811
+    url, study, _, section, items = study_app
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name="Staff").click()
+        retired_id, retired = next(iter(items.items()))
+        page.fill("#staff-item input", str(retired_id))
+        page.click("#staff-retire")
+        wait_for_text(page, "#staff-message", f"Item {retired_id} is now retired", 10)
+        assert study.bank.get(retired_id).status == "retired"
+        page.close()
+        page = open_practice(browser, url, section)
+        page.fill("#practice-number input[type='number']", "4")  # what the bank holds now: no model needed
+        page.press("#practice-number input[type='number']", "Tab")
+        page.click("#practice-generate")
+        wait_for_text(page, "#practice-question", "Question 1 of 4", 10)
+        for _ in range(4):
+            assert retired.options[0][:40] not in markdown(page, "#practice-question")
+            answer(page, current(page, items), right=True)
+            page.click("#practice-next")
+    finally:
+        page.close()
