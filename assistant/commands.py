@@ -84,10 +84,13 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     SentenceTransformerEmbedder(models.embedder_spec(settings.embedder), settings.cache_dir, settings.threads).embed(
         ["ready"]
     )
-    if not args.no_measure and settings.engine == "auto":
-        from assistant.engines import choice
+    from assistant.engines import choice
+
+    # Once per CPU and model: a start with a record for this machine does not time the engines again.
+    if not args.no_measure and settings.engine == "auto" and (args.force or choice.recorded(settings) is None):
         from assistant.engines.factory import make_generator
 
+        print("timing the engines on this CPU once (about a minute)…", flush=True)
         picked = choice.measure(settings, make_generator)
         print(f"engine: {picked.engine} ({picked.reason})")
     return 0

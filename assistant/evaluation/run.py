@@ -235,7 +235,7 @@ def run(
     run_dir.mkdir(parents=True, exist_ok=True)
     results = run_dir / "results.jsonl"
     # The whole file, not the --limit slice: growing --limit resumes instead of starting over.
-    fingerprint = _fingerprint(config, all_items, settings)
+    fingerprint = _fingerprint(config, all_items, assistant.settings)  # "auto" named
     if read_json(run_dir / "run.json") != fingerprint and results.exists():
         log.warning("settings or questions changed since the last run in %s; starting it again", run_dir)
         results.unlink()
