@@ -239,3 +239,35 @@ def test_math_keeps_its_braces_for_katex_and_nothing_else_does():
     shown = text("Loss: $\\exp\\{z^\\top w\\}$ and {braces} <b>bold</b> $<script>$")
     assert "$\\exp\\{z^\\top w\\}$" in shown  # the math as KaTeX reads it
     assert "&#123;braces&#125;" in shown and "&lt;b&gt;" in shown and "<script>" not in shown
+
+
+def test_the_terminal_quiz_draws_from_the_bank_gives_hints_and_records_the_student(shipped_index, tmp_path):
+    """``assistant quiz --student``: no model is loaded when the bank holds the set (the CLI would say so)."""
+    from tests.test_study_ui import section_items
+
+    path = tmp_path / "study.sqlite"
+    study = Study(StudyDB(path))
+    section, items = section_items(shipped_index.chunks)
+    by_id = {c.slide_id: c for c in shipped_index.chunks}
+    for entry in items[:2]:
+        study.bank.add(entry, by_id[entry.source[0].slide_id])
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "quiz", "--section", section, "--n", "2", "--student", "Ada"],
+        cwd=ROOT,
+        input="hint\nhint\nA\nB\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "ASSISTANT_STUDY_DB": str(path),
+            "ASSISTANT_ENGINE": "openai",
+            "ASSISTANT_OPENAI_URL": "http://127.0.0.1:9/v1",
+        },  # a dead server: any model call would fail
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "from the course's question bank" in proc.stderr
+    assert "Hint 1 of 3" in proc.stdout and "Hint 2 of 3" in proc.stdout and "Hint 3 of 3" not in proc.stdout
+    assert "Score: 1 / 2" in proc.stdout
+    ada = study.student("Ada")
+    assert sorted(m.answered for m in study.mastery(ada)) == [2] and len(study.due(ada)) == 0
