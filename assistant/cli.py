@@ -1,4 +1,4 @@
-"""The ``assistant`` command: prepare, doctor, bank, index, search, ask, chat, quiz and eval.
+"""The ``assistant`` command: prepare, doctor, index, search, ask, chat, quiz, bank, insights and eval.
 
 Only the standard library is imported at the top, so ``assistant --help`` is instant; each
 command (in ``commands``) imports what it needs. ``AssistantError`` becomes one line on stderr and
@@ -12,7 +12,6 @@ import logging
 import sys
 from pathlib import Path
 
-from assistant.bank_commands import add_parser as add_bank_parser
 from assistant.commands import (
     cmd_ask,
     cmd_chat,
@@ -25,6 +24,7 @@ from assistant.commands import (
 )
 from assistant.engines.factory import ENGINES
 from assistant.errors import AssistantError
+from assistant.study_commands import add_parser as add_study_parsers
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--measure", action="store_true", help="time each engine on this machine again first")
     p.add_argument("--model", default=None, help=models_help)
 
-    add_bank_parser(command)
+    add_study_parsers(command)
 
     p = command("index", cmd_index, "read the corpus and (re)build the index")
     p.add_argument("--full", action="store_true", help="re-embed every slide, not only the changed ones")
@@ -116,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-remote", action="store_true", help="confirm serving on a non-local interface")
     p.add_argument("--model", default=None, help=models_help)
     p.add_argument("--engine", choices=ENGINES, default=None)
+    p.add_argument(
+        "--log-questions",
+        action="store_true",
+        help="log questions for staff insights, without who asked (or $ASSISTANT_LOG_QUESTIONS=1)",
+    )
     return parser
 
 

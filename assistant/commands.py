@@ -293,7 +293,12 @@ def cmd_quiz(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.ui.chat import serve
 
-    return serve(_settings(args), host=args.host, port=args.port, auth=args.auth, share_ok=args.allow_remote)
+    settings = _settings(args)
+    if args.log_questions:
+        from dataclasses import replace
+
+        settings = replace(settings, log_questions=True)
+    return serve(settings, host=args.host, port=args.port, auth=args.auth, share_ok=args.allow_remote)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -77,6 +77,8 @@ class Settings:
     max_queue: int = 64  # students waiting beyond this get a "busy, try again" message
     # The question bank and students' answers (SQLite); None: study.sqlite beside the index.
     study_db: Path | None = None
+    # Staff's question log for class insights: off unless switched on (--log-questions); never who asked.
+    log_questions: bool = False
 
     @property
     def study_path(self) -> Path:
@@ -105,6 +107,7 @@ class Settings:
             "context_words": _env_int("ASSISTANT_CONTEXT_WORDS", base.context_words),
             "answer_prompt": os.environ.get("ASSISTANT_ANSWER_PROMPT", base.answer_prompt),
             "judge": _env_int("ASSISTANT_JUDGE", base.judge),
+            "log_questions": os.environ.get("ASSISTANT_LOG_QUESTIONS", "") in ("1", "true", "yes"),
             "study_db": _env_path("ASSISTANT_STUDY_DB", Path()) if os.environ.get("ASSISTANT_STUDY_DB") else None,
         }
         env.update({k: v for k, v in overrides.items() if v is not None})

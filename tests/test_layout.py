@@ -27,7 +27,7 @@ LAYERS = {
     "cli": 7,
     "doctor": 7,
     "commands": 7,
-    "bank_commands": 7,
+    "study_commands": 7,
 }
 
 

@@ -18,7 +18,7 @@ from assistant.study.db import StudyDB
 from assistant.study.review import Study
 from assistant.ui import chat as ui
 from tests.fakes import StandInGenerator
-from tests.test_browser import _require_chromium, browser  # noqa: F401 - browser is a fixture
+from tests.test_browser import ARTIFACTS, _require_chromium, browser  # noqa: F401 - browser is a fixture
 from tests.test_practice_ui import free_port, markdown, wait_for_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")]
@@ -87,7 +87,9 @@ def answer(page, item: PracticeItem, right: bool) -> None:
     wait_for_text(page, "#practice-feedback", "Source:", 30)
 
 
-def current(page, items: dict[int, PracticeItem]) -> PracticeItem:
+def current(page, items: dict[int, PracticeItem], number: int, total: int) -> PracticeItem:
+    """The item on screen once question ``number`` of ``total`` is shown."""
+    wait_for_text(page, "#practice-question", f"Question {number} of {total}", 10)
     shown = markdown(page, "#practice-question")
     return next(i for i in items.values() if i.options[0][:40] in shown)
 
@@ -102,7 +104,7 @@ def test_a_student_answers_gets_hints_reviews_misses_and_sees_mastery_change(bro
         assert page.locator("#practice-question .katex").count() >= 1  # the math is rendered, not raw
         assert "\\max_k" not in markdown(page, "#practice-question")
         for number in range(5):
-            item = current(page, items)
+            item = current(page, items, number + 1, 5)
             if number == 1:
                 for step in (1, 2, 3):
                     page.click("#practice-hint")
@@ -118,8 +120,8 @@ def test_a_student_answers_gets_hints_reviews_misses_and_sees_mastery_change(bro
         assert "5\t5\t3\t2" in page.inner_text("#practice-mastery")  # items, answered, right, due
         page.click("#practice-review")
         wait_for_text(page, "#practice-question", "Question 1 of 2", 10)
-        for _ in range(2):
-            answer(page, current(page, items), right=True)
+        for number in (1, 2):
+            answer(page, current(page, items, number, 2), right=True)
             page.click("#practice-next")
         page.wait_for_function("document.querySelector('#practice-review').innerText.includes('(0 due)')")
         assert "5\t5\t5\t0" in page.inner_text("#practice-mastery")
@@ -144,9 +146,49 @@ def test_staff_retire_an_item_and_students_never_see_it_again(browser, study_app
         page.press("#practice-number input[type='number']", "Tab")
         page.click("#practice-generate")
         wait_for_text(page, "#practice-question", "Question 1 of 4", 10)
-        for _ in range(4):
-            assert retired.options[0][:40] not in markdown(page, "#practice-question")
-            answer(page, current(page, items), right=True)
+        for number in range(1, 5):
+            shown = current(page, items, number, 4)
+            assert shown.question != retired.question or shown.options != retired.options
+            answer(page, shown, right=True)
             page.click("#practice-next")
     finally:
         page.close()
+
+
+def test_staff_see_class_insights_rendered(browser, study_app):  # noqa: F811
+    from types import SimpleNamespace
+
+    from assistant.study.questionlog import QuestionLog
+
+    url, study, _, section, _ = study_app
+    log = QuestionLog(study.db)
+    for question, refused in (("What is MAE?", False), ("Where is the best pizza?", True), ("Best pizza place?", True)):
+        answer = SimpleNamespace(
+            question=question,
+            retrieved=[{"id": "x#1", "section": section}],
+            citations=[],
+            refused=refused,
+            refusal_reason="gate" if refused else "",
+            answerability=0.1 if refused else 0.8,
+            timings={},
+            model="m",
+        )
+        log.record(answer, "llamacpp")
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name="Staff").click()
+        page.click("#staff-insights-show")
+        wait_for_text(page, "#staff-insights", "3 questions, 2 refused", 60)
+        report = markdown(page, "#staff-insights")
+        assert "pizza" in report and section in report
+        page.wait_for_selector("#staff-insights-plot img", timeout=30_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "staff-insights.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_the_staff_tab_needs_a_password_beyond_this_machine():
+    assert ui.staff_allowed("127.0.0.1", None) and ui.staff_allowed("0.0.0.0", ("staff", "secret"))
+    assert not ui.staff_allowed("0.0.0.0", None)

@@ -57,6 +57,31 @@ MIGRATIONS = (
         PRIMARY KEY (student_id, item_id)
     );
     """,
+    # 2: the class's questions and anonymous practice answers, for staff insights (off by default)
+    """
+    CREATE TABLE questions (
+        id INTEGER PRIMARY KEY,
+        asked REAL NOT NULL,
+        question TEXT NOT NULL,
+        section TEXT NOT NULL,
+        retrieved TEXT NOT NULL,
+        cited TEXT NOT NULL,
+        refused INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        answerability REAL NOT NULL,
+        seconds REAL,
+        model TEXT NOT NULL,
+        engine TEXT NOT NULL
+    );
+    CREATE INDEX questions_by_time ON questions (asked);
+    CREATE TABLE item_log (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items (id),
+        response TEXT NOT NULL,
+        correct INTEGER NOT NULL,
+        answered REAL NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

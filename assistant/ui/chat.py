@@ -21,6 +21,7 @@ from assistant.answering.assistant import Answer, Assistant, DoneEvent, SourcesE
 from assistant.config import Settings
 from assistant.engines.factory import LOCAL_ENGINES
 from assistant.errors import AssistantError
+from assistant.study.questionlog import NOTICE, QuestionLog
 from assistant.ui.html import LATEX, text
 
 if TYPE_CHECKING:
@@ -109,8 +110,12 @@ def _copy(messages: Chat) -> Chat:
     return [dict(m) for m in messages]
 
 
-def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tuple[Chat, str, list[Turn]]]]:
-    """The chat event as a plain generator, so it is tested exactly as the browser runs it."""
+def chat_handler(
+    assistant: Assistant, limit: int, record: Callable[[Answer], None] | None = None
+) -> Callable[..., Iterator[tuple[Chat, str, list[Turn]]]]:
+    """The chat event as a plain generator, so it is tested exactly as the browser runs it.
+
+    ``record`` is told of every finished answer (the staff's question log, when it is on)."""
 
     def respond(
         message: str, history_state: list[Turn] | None, model: str | None, chat: Chat | None = None
@@ -142,6 +147,8 @@ def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tup
                     if retrieval is not None:
                         sources = sources_html(question, retrieval, done)
                     turns = [*turns, Turn(done.question, done.answer, done.query)]
+                    if record:
+                        record(done)
                 yield _copy(messages), sources, turns
         except AssistantError as err:
             reply["content"] = text(err)
@@ -154,7 +161,7 @@ def chat_handler(assistant: Assistant, limit: int) -> Callable[..., Iterator[tup
     return respond
 
 
-def _chat_tab(assistant: Assistant, settings: Settings) -> None:
+def _chat_tab(assistant: Assistant, settings: Settings, record: Callable[[Answer], None] | None = None) -> None:
     """The Chat tab. Other tabs (e.g. Practice) go in their own ``_*_tab`` function in ``create_app``."""
     import gradio as gr
 
@@ -204,7 +211,7 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
     # The question moves to a hidden box and the visible one clears at once, so a student can type the
     # next question while this one streams; "ask" reads the hidden box, so API clients see one text input.
     pending = gr.Textbox(visible=False)
-    respond = chat_handler(assistant, settings.max_question_chars)
+    respond = chat_handler(assistant, settings.max_question_chars, record)
     gr.on(
         [box.submit, send.click],
         lambda q: ("", q),
@@ -229,25 +236,35 @@ def _chat_tab(assistant: Assistant, settings: Settings) -> None:
     chatbot.clear(lambda: (SOURCES_EMPTY, []), outputs=[sources, turns], queue=False, api_visibility="private")
 
 
-def create_app(assistant: Assistant, settings: Settings, study: Study | None = None) -> gr.Blocks:
+def create_app(
+    assistant: Assistant,
+    settings: Settings,
+    study: Study | None = None,
+    question_log: QuestionLog | None = None,
+    staff: bool = True,
+) -> gr.Blocks:
     """The Blocks app; separate from ``serve`` so tests launch it on their own port.
 
     With ``study`` (the question bank and students' records), practice draws from the bank, keeps
-    each student's answers and review schedule, and a Staff tab reviews the bank."""
+    each student's answers and review schedule, and a Staff tab reviews the bank and shows insights.
+    With ``question_log``, every answered question and practice answer is logged, without who asked.
+    ``staff=False`` leaves the Staff tab out (an app open to other machines without a password)."""
     from assistant.weights import set_offline
 
     set_offline()  # before gradio is imported: no analytics or update checks from an offline app
     import gradio as gr
 
     with gr.Blocks(title="Study assistant") as demo:
-        gr.Markdown("## Study assistant\nAnswers come only from the course slides, with the slides they cite.")
+        header = "## Study assistant\nAnswers come only from the course slides, with the slides they cite."
+        record = question_log.recorder(assistant.settings.engine) if question_log else None
+        gr.Markdown(header + (f"\n\n*{NOTICE}*" if question_log else ""), elem_id="header")
         with gr.Tab("Chat"):
-            _chat_tab(assistant, settings)
+            _chat_tab(assistant, settings, record)
         with gr.Tab("Practice"):
             from assistant.ui.practice import practice_tab
 
-            practice_tab(assistant, settings, study)
-        if study is not None:
+            practice_tab(assistant, settings, study, question_log)
+        if study is not None and staff:
             with gr.Tab("Staff"):
                 from assistant.ui.staff import staff_tab
 
@@ -256,13 +273,21 @@ def create_app(assistant: Assistant, settings: Settings, study: Study | None = N
         def answer_json(question: str, model: str = "") -> dict:
             """One whole answer as JSON (``Answer.to_dict``), without streaming; for scripts and load tests."""
             try:
-                return assistant.answer(question, model=model or None).to_dict()
+                done = assistant.answer(question, model=model or None)
             except AssistantError as err:
                 raise gr.Error(str(err)) from None
+            if record:
+                record(done)
+            return done.to_dict()
 
         gr.api(answer_json, api_name="answer_json")
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
     return demo
+
+
+def staff_allowed(host: str, credentials: tuple[str, str] | None) -> bool:
+    """The Staff tab is served on this machine, or beyond it only behind a password."""
+    return host in LOCAL_HOSTS or credentials is not None
 
 
 def open_study_or_none(settings: Settings) -> Study | None:
@@ -310,7 +335,15 @@ def serve(
     # Models load before the port opens, so no student waits on a half-loaded server; slide
     # prefixes are cached behind it (a question meanwhile waits for at most one slide).
     assistant.warm(slides="background")
-    demo = create_app(assistant, settings, open_study_or_none(settings))
+    study = open_study_or_none(settings)
+    question_log = None
+    if settings.log_questions and study is not None:
+        question_log = QuestionLog(study.db)
+        print("Logging questions for staff insights (no names or addresses)", flush=True)
+    staff = staff_allowed(host, credentials)
+    if not staff:
+        log.warning("no Staff tab: it needs --auth when the app is served beyond this machine")
+    demo = create_app(assistant, settings, study, question_log, staff)
     try:
         _, url, _ = demo.launch(
             server_name=host, server_port=port, auth=credentials, prevent_thread_lock=True, **launch_options()

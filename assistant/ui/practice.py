@@ -33,6 +33,7 @@ from assistant.ui.practice_view import START, VIEW, Quiz, copy_quiz, new_quiz, r
 if TYPE_CHECKING:
     from assistant.answering.assistant import Assistant
     from assistant.config import Settings
+    from assistant.study.questionlog import QuestionLog
     from assistant.study.review import Study
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,12 @@ def _status(done: int, total: int, started: float) -> str:
 class PracticeHandlers:
     """The tab's events as plain functions of their inputs; ``practice_tab`` wires them to components."""
 
-    def __init__(self, assistant: Assistant, study: Study | None = None) -> None:
+    def __init__(
+        self, assistant: Assistant, study: Study | None = None, question_log: QuestionLog | None = None
+    ) -> None:
         self.assistant = assistant
         self.study = study  # None: no question bank (its database could not be opened); sets are written
+        self.question_log = question_log  # when staff log the class: every answer to a bank item, anonymously
 
     def generate(
         self,
@@ -181,11 +185,14 @@ class PracticeHandlers:
         quiz = copy_quiz(quiz)
         quiz["responses"][index], quiz["grades"][index] = response, graded
         item_id = (quiz.get("ids") or [None] * len(quiz["items"]))[index]
-        if self.study is not None and item_id is not None and (name or "").strip():
-            try:
-                self.study.record(self.study.student(name), item_id, response, graded["verdict"] == "correct")
-            except AssistantError as err:  # the grade still shows; only the record is missing
-                return render(quiz, text(err))
+        right = graded["verdict"] == "correct"
+        try:
+            if self.question_log is not None and item_id is not None:
+                self.question_log.record_practice(item_id, response, right)
+            if self.study is not None and item_id is not None and (name or "").strip():
+                self.study.record(self.study.student(name), item_id, response, right)
+        except AssistantError as err:  # the grade still shows; only the record is missing
+            return render(quiz, text(err))
         return render(quiz)
 
     @staticmethod
@@ -238,7 +245,9 @@ def review_set(study: Study | None, handlers: PracticeHandlers, name: str | None
     return f"{len(due)} question(s) to review.", *render(quiz)
 
 
-def practice_tab(assistant: Assistant, settings: Settings, study: Study | None = None) -> None:
+def practice_tab(
+    assistant: Assistant, settings: Settings, study: Study | None = None, question_log: QuestionLog | None = None
+) -> None:
     """Controls on the left, one question at a time on the right."""
     import gradio as gr
 
@@ -247,7 +256,7 @@ def practice_tab(assistant: Assistant, settings: Settings, study: Study | None =
     models = list(CHAT_MODELS)
     if settings.model not in models:
         models.append(settings.model)
-    handlers = PracticeHandlers(assistant, study)
+    handlers = PracticeHandlers(assistant, study, question_log)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
             name = gr.Textbox(

@@ -1,8 +1,9 @@
-"""The Staff tab: the question bank by section, each item with its slide and status; approve or retire.
+"""The Staff tab: the question bank (approve or retire items) and the class insights.
 
-Students see checked and approved items, never retired ones. The tab is part of the app, so a remote
-app is behind ``--auth`` as the rest is. Edits that change an item's text go through ``assistant bank
-edit``, which checks the new text against the slide before saving.
+Students see checked and approved items, never retired ones. An app served beyond this machine has
+the tab only behind ``--auth`` (``ui.chat.serve``). Edits that change an item's text go through
+``assistant bank edit``, which checks the new text against the slide before saving. Insights are
+aggregates of the question log (``study.insights``); the log itself is never shown.
 """
 
 from __future__ import annotations
@@ -55,6 +56,20 @@ class StaffHandlers:
             return text(err), self.table(section, shown)
         return f"Item {int(item_id)} is now {status}.", self.table(section, shown)
 
+    def insights(self, assistant: Assistant, days: float | None) -> tuple[str, str | None]:
+        """The insights report (Markdown) and its per-section plot, for the last ``days`` (0: all)."""
+        import tempfile
+        from pathlib import Path
+
+        from assistant.study import insights
+
+        found = insights.compute(self.study.db, assistant.index, assistant.embedder.embed, days or None)
+        if not found.questions and not found.items:
+            return "Nothing is logged yet: start the app with `--log-questions` to collect questions.", None
+        folder = Path(tempfile.mkdtemp(prefix="insights-"))
+        insights.write_report(found, folder)
+        return text(insights.markdown(found)), str(folder / "per_section.png")
+
 
 def staff_tab(assistant: Assistant, study: Study) -> None:
     import gradio as gr
@@ -79,6 +94,13 @@ def staff_tab(assistant: Assistant, study: Study) -> None:
         approve = gr.Button("Approve", elem_id="staff-approve")
         retire = gr.Button("Retire", variant="stop", elem_id="staff-retire")
     message = gr.Markdown("", elem_id="staff-message")
+    gr.Markdown("### Class insights")
+    with gr.Row():
+        days = gr.Number(value=30, label="Last days (0: everything logged)", precision=0, elem_id="staff-days")
+        show = gr.Button("Show insights", elem_id="staff-insights-show")
+    report = gr.Markdown("", elem_id="staff-insights")
+    plot = gr.Image(label="Questions per section", type="filepath", elem_id="staff-insights-plot")
+    show.click(lambda d: handlers.insights(assistant, d), inputs=[days], outputs=[report, plot], api_name="insights")
     filters = [section, status]
     refresh.click(handlers.table, inputs=filters, outputs=table, queue=False, api_name="staff_items")
     for button, verdict in ((approve, "approved"), (retire, "retired")):

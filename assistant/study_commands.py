@@ -1,6 +1,8 @@
-"""``assistant bank …``: build, list, review (approve, edit, retire), export and import the question bank.
+"""Staff's side of the study loop from a shell: ``assistant bank …`` and ``assistant insights``.
 
-Staff's side of the study loop from a shell; the Staff tab does the same through ``study.bank``.
+``bank`` builds, lists, reviews (approve, edit, retire), exports and imports the question bank;
+``insights`` reports on the logged questions and practice answers, and purges old ones. The Staff
+tab does the same through ``study``.
 """
 
 from __future__ import annotations
@@ -100,8 +102,48 @@ def bank_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def insights_report(args: argparse.Namespace) -> int:
+    from assistant.corpus.index import load
+    from assistant.retrieval.embed import SentenceTransformerEmbedder
+    from assistant.study import insights
+    from assistant.weights import embedder_spec
+
+    settings = _settings(args)
+    study = _study(args)
+    embedder = SentenceTransformerEmbedder(embedder_spec(settings.embedder), settings.cache_dir, settings.threads)
+    found = insights.compute(study.db, load(settings.index_dir), embedder.embed, args.days or None)
+    written = insights.write_report(found, args.out)
+    print(insights.markdown(found))
+    print(f"written: {', '.join(str(p) for p in written)}", file=sys.stderr)
+    return 0
+
+
+def insights_purge(args: argparse.Namespace) -> int:
+    from assistant.study.questionlog import QuestionLog
+
+    text = args.older_than.strip().lower().removesuffix("d")
+    if not text.replace(".", "", 1).isdigit():
+        raise AssistantError(f"--older-than takes days, like 30d, not {args.older_than!r}")
+    gone = QuestionLog(_study(args).db).purge(float(text))
+    print(f"deleted {gone} logged question(s) and practice answer(s) older than {text} days")
+    return 0
+
+
 def add_parser(command) -> None:
-    """The ``bank`` command and its actions, added through the CLI's ``command`` helper."""
+    """The ``bank`` and ``insights`` commands and their actions, added through the CLI's ``command`` helper."""
+    p = command("insights", None, "what the class asked, what the slides miss, how practice items do")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=["report", "purge"],
+        default="report",
+        help="report (default), or purge logged questions older than --older-than",
+    )
+    p.add_argument("--days", type=float, default=30, help="report the last N days (0: everything; default 30)")
+    p.add_argument("--out", type=Path, default=Path("eval/reports/insights"), help="report folder")
+    p.add_argument("--older-than", default="30d", help="purge: the age to delete beyond (default 30d)")
+    p.set_defaults(func=lambda a: insights_purge(a) if a.action == "purge" else insights_report(a))
+
     bank = command("bank", None, "the question bank: build it, review it (staff), export and import it")
     actions = bank.add_subparsers(dest="action", required=True)
 
