@@ -165,7 +165,7 @@ class LlamaCppGenerator(Generator):
             body = {"prompt": text, "n_predict": 0, "id_slot": slot, "cache_prompt": True}
             post_json(f"{self._root}/completion", body)
             # llama.cpp writes the file itself: a temporary name, renamed once whole and summed
-            tmp = f".{name}.tmp"
+            tmp = f".{name}.{os.getpid()}.tmp"  # two processes may compute one prefix at once
             post_json(f"{self._root}/slots/{slot}?action=save", {"filename": tmp})
             write_json(self._states / f"{digest}.json", {"sha256": sha256_file(self._states / tmp)})
             os.replace(self._states / tmp, self._states / name)
