@@ -141,11 +141,16 @@ def main() -> None:
                 runs.setdefault(f"{engine}/{model}", []).append({**run, "cold_cache": cold})
                 print(f"round {round_no + 1}: {engine}/{model}", file=sys.stderr)
     results = {name: summarize(name, rounds) for name, rounds in runs.items()}
-    table = render(results)
+    from assistant.engines.choice import machine
+
+    cpu = machine().describe()
+    table = f"CPU: {cpu}\n\n{render(results)}"
     print(table)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{args.tag}.json").write_text(json.dumps({"settings": extra, "results": results}, indent=2) + "\n")
+    (out / f"{args.tag}.json").write_text(
+        json.dumps({"cpu": cpu, "settings": extra, "results": results}, indent=2) + "\n"
+    )
     (out / f"{args.tag}.md").write_text(table + "\n")
 
 
