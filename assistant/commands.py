@@ -63,6 +63,8 @@ def _stage_bars():
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from assistant import weights as models
 
     settings = _settings(args)
@@ -87,6 +89,10 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     from assistant.engines import choice
 
     # Once per CPU and model: a start with a record for this machine does not time the engines again.
+    if args.model == "all":  # the engine is timed with the default model, the one students get
+        from assistant.config import Settings
+
+        settings = replace(settings, model=Settings().model)
     if not args.no_measure and settings.engine == "auto" and (args.force or choice.recorded(settings) is None):
         from assistant.engines.factory import make_generator
 
