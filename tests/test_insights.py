@@ -168,3 +168,42 @@ def test_kill_9_while_logging_keeps_every_finished_question(tmp_path):
     assert db.query("PRAGMA integrity_check")[0][0] == "ok"
     logged = {row[0] for row in db.query("SELECT question FROM questions")}
     assert {f"question {line.strip()}" for line in finished} <= logged
+
+
+def test_the_real_model_s_answers_are_logged_with_their_slides(assistant_llamacpp, tmp_path):
+    """The main path: the packaged 1.5B (through llama.cpp) answering in the chat handler, the log beside it."""
+    from assistant.ui import chat as ui
+
+    log = QuestionLog(StudyDB(tmp_path / "study.sqlite"))
+    respond = ui.chat_handler(assistant_llamacpp, 2000, log.recorder(assistant_llamacpp.settings.engine))
+    for question in ("When is midterm 2?", "What is the capital of France?"):
+        for _ in respond(question, [], ""):
+            pass
+    rows = log.db.query("SELECT question, cited, refused, model, engine FROM questions ORDER BY id")
+    assert [r["question"] for r in rows] == ["When is midterm 2?", "What is the capital of France?"]
+    assert rows[0]["cited"] != "[]" and not rows[0]["refused"] and rows[1]["refused"]
+    assert all(r["engine"] == "llamacpp" for r in rows) and "1.5b" in rows[0]["model"].lower()  # the gate asks no model
+
+
+def test_an_app_without_the_staff_tab_serves_no_insights(settings, embedder, shipped_index, tmp_path):
+    """Served beyond this machine without a password, the app is made with ``staff=False``."""
+    from gradio_client import Client
+
+    from assistant.study.review import Study
+    from assistant.ui import chat as ui
+
+    study = Study(StudyDB(tmp_path / "study.sqlite"))
+    assistant = Assistant(
+        settings, embedder=embedder, index=shipped_index, generator=StandInGenerator("stand-in", copy_first_slide)
+    )
+    for staff in (True, False):
+        demo = ui.create_app(assistant, assistant.settings, study, staff=staff)
+        _, url, _ = demo.launch(
+            server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, **ui.launch_options()
+        )
+        try:
+            endpoints = Client(url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"]
+        finally:
+            demo.close()
+        assert ("/insights" in endpoints) is staff and ("/staff_retired" in endpoints) is staff
+    assert not ui.staff_allowed("0.0.0.0", None)

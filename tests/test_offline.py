@@ -60,4 +60,4 @@ def test_app_starts_and_answers_with_no_network(tmp_path):
 
     answer = json.loads(line[6:])
     assert "Midterm 2 logistics" in [r["title"] for r in answer["retrieved"]]
-    assert answer["model"] == "qwen2.5-coder-0.5b" and answer["answer"]
+    assert answer["model"].endswith("qwen2.5-coder-0.5b") and answer["answer"]  # on whichever engine "auto" chose
