@@ -271,3 +271,19 @@ def test_the_terminal_quiz_draws_from_the_bank_gives_hints_and_records_the_stude
     assert "Score: 1 / 2" in proc.stdout
     ada = study.student("Ada")
     assert sorted(m.answered for m in study.mastery(ada)) == [2] and len(study.due(ada)) == 0
+
+
+def test_a_new_set_in_one_session_brings_other_items_first(tmp_path):
+    from assistant.study.store import draw_set
+
+    assistant, _ = fake_assistant([])
+    study = Study(StudyDB(tmp_path / "study.sqlite"))
+    for n in range(4):
+        study.bank.add(item(f"Question {n} about adversarial training?"), AT)
+    first, drawn = draw_set(assistant, study, n=2, section="Robustness")
+    second, again = draw_set(assistant, study, n=2, section="Robustness", seen=[i.question for i in first.items])
+    assert len(drawn) == len(again) == 2 and not {b.id for b in drawn} & {b.id for b in again}
+    third, once_more = draw_set(
+        assistant, study, n=2, section="Robustness", seen=[b.item.question for b in drawn + again]
+    )
+    assert len(once_more) == 2  # every item met: the bank's own again, not the model

@@ -49,13 +49,15 @@ def draw_set(
     section: str | None = None,
     topic: str | None = None,
     student: Student | None = None,
+    seen: Sequence[str] = (),
     model: str | None = None,
     progress: ProgressFn | None = None,
 ) -> tuple[PracticeSet, list[BankItem]]:
     """Up to ``n`` items: from the bank (instant), then written now for what it lacks, which the bank keeps.
 
-    A student gets items they have not answered first. A topic is retrieved like a question and its
-    slides' items drawn; a request the bank cannot fill says how many it had.
+    Items a named student has answered, and questions in ``seen`` (this session's), come last. A
+    topic is retrieved like a question and its slides' items drawn; a request the bank cannot fill
+    says how many it had.
     """
     from assistant.practice.sets import generate_set
     from assistant.practice.slides import candidate_slides
@@ -65,9 +67,11 @@ def draw_set(
     slide_ids: Sequence[str] | None = None
     if topic:
         slide_ids = [c.slide_id for c in candidate_slides(assistant, section, topic, None, n)]
-    seen = study.answered_ids(student) if student else set()
-    drawn = study.bank.draw(n, qtype, section, slide_ids, avoid=seen)
-    if len(drawn) < n and seen:  # a student who answered them all gets them again, least recent last
+    asked = set(seen)
+    avoid = study.answered_ids(student) if student else set()
+    avoid |= {b.id for b in study.bank.items(section, qtype, slide_ids=slide_ids) if b.item.question in asked}
+    drawn = study.bank.draw(n, qtype, section, slide_ids, avoid=avoid)
+    if len(drawn) < n and avoid:  # met them all: the bank's items again before the model writes more
         drawn += study.bank.draw(n - len(drawn), qtype, section, slide_ids, avoid={b.id for b in drawn})
     scope = f'section "{section}"' if section else f'topic "{topic}"' if topic else "the whole deck"
     result = PracticeSet([b.item for b in drawn], n, qtype, scope, model="question bank")

@@ -103,7 +103,6 @@ class PracticeHandlers:
                     outcome["set"] = generate_set(self.assistant, progress=progress, **kwargs)
                     return
                 student = self.study.student(name) if (name or "").strip() else None
-                kwargs.pop("seen")
                 outcome["set"], outcome["drawn"] = draw_set(
                     self.assistant, self.study, student=student, progress=progress, **kwargs
                 )
