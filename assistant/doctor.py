@@ -46,16 +46,17 @@ def engine_findings(settings: Settings) -> list[Finding]:
     available = _available_gb()
     memory = f"{here.ram_gb:.1f} GB" + (f", {available:.1f} GB available" if available is not None else "")
     found = [Finding("cpu", here.describe()), Finding("memory", memory, here.ram_gb >= 7)]
-    if settings.engine != "auto":
-        found.append(Finding("engine", f"{settings.engine} (set by ASSISTANT_ENGINE or --engine)"))
+    engine = settings.engine
+    if engine != "auto":
+        found.append(Finding("engine", f"{engine} (set by ASSISTANT_ENGINE or --engine)"))
     else:
         picked = choice.choose(settings, here)
+        engine = picked.engine
         figures = "; ".join(
             f"{engine}: task {m['task_s']:.1f} s, first piece {m['first_piece_s']:.1f} s, load {m['load_s']:.1f} s"
             for engine, m in picked.measured.items()
         )
         found.append(Finding("engine", f"{picked.engine}: {picked.reason}" + (f" ({figures})" if figures else "")))
-    engine = choice.choose(settings, here).engine if settings.engine == "auto" else settings.engine
     if engine == "transformers":
         from assistant.engines.transformers import prefill_mode
 

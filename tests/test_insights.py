@@ -7,11 +7,7 @@ what is tested is what the log and the report make of the answers, not the model
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -159,11 +155,10 @@ for n in range(100_000):
 
 
 def test_kill_9_while_logging_keeps_every_finished_question(tmp_path):
+    from tests.test_study import killed_after
+
     path = tmp_path / "study.sqlite"
-    proc = subprocess.Popen([sys.executable, "-c", LOGGER, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    finished = [proc.stdout.readline() for _ in range(50)]
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    finished = killed_after(LOGGER, path, 50)
     db = StudyDB(path)
     assert db.query("PRAGMA integrity_check")[0][0] == "ok"
     logged = {row[0] for row in db.query("SELECT question FROM questions")}

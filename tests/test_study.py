@@ -164,12 +164,18 @@ for n in range(10_000):
 """
 
 
-def test_kill_9_mid_write_loses_at_most_the_item_being_written(tmp_path):
-    path = tmp_path / "study.sqlite"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    done = [proc.stdout.readline() for _ in range(30)]
+def killed_after(script: str, path: Path, lines: int) -> list[str]:
+    """Run ``script`` on the database ``path``, SIGKILL it once it has printed ``lines`` lines; those lines."""
+    proc = subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    printed = [proc.stdout.readline() for _ in range(lines)]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    return printed
+
+
+def test_kill_9_mid_write_loses_at_most_the_item_being_written(tmp_path):
+    path = tmp_path / "study.sqlite"
+    done = killed_after(WRITER, path, 30)
     assert done[-1].strip() == "29"
     study = Study(StudyDB(path))
     items = study.bank.items()

@@ -35,6 +35,18 @@ class Generator:
         """Cache every prefix; counts by outcome (none where the engine keeps no prefixes)."""
         return {}
 
+    def cache_each(
+        self, prefixes: list[list[Message]], progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, int]:
+        """``cache_prefix`` on every prefix in turn, reporting progress; counts by outcome (for ``warm_prefixes``)."""
+        counts: dict[str, int] = {}
+        for done, messages in enumerate(prefixes, start=1):
+            outcome = self.cache_prefix(messages)
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if progress:
+                progress(done, len(prefixes))
+        return counts
+
     def yes_probability(self, messages: list[Message]) -> float | None:
         """P("Yes") from the reply's first-token logits; None where the engine gives no logits."""
         return None

@@ -174,12 +174,7 @@ class LlamaCppGenerator(Generator):
 
     def warm_prefixes(self, prefixes: list[list[Message]], progress=None) -> dict[str, int]:
         """Cache every prefix (see cache_prefix) and delete saved states no longer in use; counts by outcome."""
-        counts: dict[str, int] = {}
-        for done, messages in enumerate(prefixes, start=1):
-            outcome = self.cache_prefix(messages)
-            counts[outcome] = counts.get(outcome, 0) + 1
-            if progress:
-                progress(done, len(prefixes))
+        counts = self.cache_each(prefixes, progress)
         used = set(self._prefixes.values())
         stale = [path for path in self._states.glob("*.bin") if path.name not in used]
         for path in stale:

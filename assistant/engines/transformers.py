@@ -303,12 +303,7 @@ class TransformersGenerator(Generator):
 
     def warm_prefixes(self, prefixes: list[list[Message]], progress=None) -> dict[str, int]:
         """Cache every prefix (see cache_prefix) and drop saved ones no longer in use; counts by outcome."""
-        counts: dict[str, int] = {}
-        for done, messages in enumerate(prefixes, start=1):
-            outcome = self.cache_prefix(messages)
-            counts[outcome] = counts.get(outcome, 0) + 1
-            if progress:
-                progress(done, len(prefixes))
+        counts = self.cache_each(prefixes, progress)
         if self._store:
             counts["pruned"] = self._store.prune({self._store.path(ids) for ids, _ in self._pinned})
         return counts
