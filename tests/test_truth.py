@@ -212,11 +212,23 @@ def test_a_broad_question_the_model_misses_is_answered_from_the_slide(answer_wit
     assert "attention" in answer.answer and all(s["check"] == "slide" for s in answer.sentences)
 
 
-def test_a_reply_nothing_supports_is_still_refused(answer_with):
+def test_a_reply_nothing_supports_is_never_shown(answer_with):
     answer = answer_with("what should i know about transformers", "")
     assert answer.refused
     answer = answer_with("How does adversarial training work?", "Bananas are yellow fruit grown in the tropics.")
-    assert answer.refused and answer.refusal_reason == "unsupported"
+    assert "Bananas" not in answer.answer
+    assert answer.refused or [s["check"] for s in answer.sentences] == ["slide"]
+
+
+def test_a_reply_none_of_whose_sentences_hold_gives_way_to_the_slide_line_that_answers(answer_with):
+    answer = answer_with(
+        "how big can the cheat sheet for midterm 2 be?",
+        "Students may bring any notes they like to the exam, in any format.",
+    )
+    assert not answer.refused, answer.answer
+    assert answer.answer.startswith("The slide says:") and "cheat sheet" in answer.answer
+    assert [s["check"] for s in answer.sentences] == ["slide"]
+    assert answer.citations[0].title == "Midterm 2 logistics"
 
 
 class JudgedReply(WritesReply):

@@ -254,8 +254,8 @@ class Assistant:
             return
         context = retrieval.hits[: self.settings.context_k]
         sentences = self._shown_sentences(result, raw, context, gen)
-        if not any(s["source"] for s in sentences) and is_broad(result.question) and context:
-            sentences = overview(context[0].chunk)
+        if not any(s["source"] for s in sentences) and context:
+            sentences = overview(context[0].chunk) if is_broad(result.question) else self._nearest(result, context[0])
         cited: dict[str, Citation] = {}
         for sentence in sentences:
             if sentence["source"] is None:
@@ -352,6 +352,14 @@ class Assistant:
         if p_yes >= truth.JUDGE_YES:
             return replace(verdict, judge=p_yes)
         return truth.Verdict(False, "judge", "", p_yes)
+
+    @staticmethod
+    def _nearest(result: Answer, hit) -> list[dict]:
+        """The top slide's line nearest the question, quoted, when none of the reply's sentences held."""
+        line = truth.nearest_line(result.question, evidence_text(hit.chunk.search_text), hit.chunk.title)
+        if not line:
+            return []
+        return [{"text": quote(line), "source": hit.chunk.slide_id, "support": 1.0, "check": "slide", "evidence": line}]
 
     @staticmethod
     def _evidence(text: str, slide_text: str, question: str, title: str, verdict: truth.Verdict) -> str:

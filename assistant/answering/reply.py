@@ -56,7 +56,8 @@ class Answer:
     retrieved: list[dict] = field(default_factory=list)
     # shown sentences: {"text", "source" (slide id or None), "support", "check"}; "check" is "passed" when the
     # cited slide states it, "corrected" for a slide line quoted in place of a contradicted sentence,
-    # "slide" for a slide line given to a broad question, "" when no slide supports it
+    # "slide" for a slide line given to a broad question or in place of a reply none of whose sentences held,
+    # "" when no slide supports it
     sentences: list[dict] = field(default_factory=list)
     timings: dict[str, float | None] = field(default_factory=dict)
     model: str = ""

@@ -244,6 +244,20 @@ def evidence_line(sentence: str, slide_text: str, question: str = "", title: str
     return best
 
 
+MIN_ASKED = 2  # content words of the question a slide line must share to answer it alone
+
+
+def nearest_line(question: str, slide_text: str, title: str = "") -> str:
+    """The slide line that answers ``question`` on its own, or "" when none shares ``MIN_ASKED`` of its words.
+
+    Shown, quoted, when none of the model's sentences held although the gate let the question
+    through: a slide line that bears on the question is more use to a student than a refusal
+    (docs/decisions/truth-check.md).
+    """
+    line = evidence_line("", slide_text, question, title)
+    return line if line and len(content(question) & content(line)) >= MIN_ASKED else ""
+
+
 def answers_yes_or_no(sentence: str) -> bool:
     """Whether ``sentence`` opens with a yes or a no."""
     return bool(_YES.match(sentence) or _NO.match(sentence))
