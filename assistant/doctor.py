@@ -12,8 +12,7 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.engines import choice
 from assistant.errors import AssistantError
-from assistant.storage import read_json
-from assistant.weights import CHAT_MODELS, cached_hf_folder, chat_spec
+from assistant.weights import CHAT_MODELS, cached_hf_folder, chat_spec, verify_gguf
 
 
 @dataclass(frozen=True)
@@ -68,11 +67,9 @@ def file_findings(settings: Settings) -> list[Finding]:
     found = []
     for key in CHAT_MODELS:
         spec = chat_spec(key)
-        gguf = settings.cache_dir / key / "model.gguf"
-        stamp = read_json(settings.cache_dir / key / "gguf.verified.json") or {}
-        joined = gguf.is_file() and gguf.stat().st_size == spec.size and stamp.get("sha256") == spec.sha256
+        joined = verify_gguf(spec, settings.cache_dir)
         converted = cached_hf_folder(spec, settings.cache_dir) is not None
-        text = f"{key}: GGUF {'verified' if joined else 'not joined yet'}, converted {'yes' if converted else 'no'}"
+        text = f"{key}: GGUF {'verified' if joined else 'missing or damaged (run: assistant prepare)'}, converted {'yes' if converted else 'no'}"
         found.append(Finding("model", text, joined or key != settings.model))
     count, mb = _folder_mb(settings.cache_dir / "llamacpp-states", "*.bin")
     kv_count, kv_mb = _folder_mb(settings.cache_dir, "prefix-kv/*.safetensors")

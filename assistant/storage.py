@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -48,6 +51,36 @@ def read_json(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def read_jsonl(path: Path, repair: bool = False) -> list[dict]:
+    """The JSON objects of a JSON-lines file up to its first unreadable or unfinished line.
+
+    A killed writer leaves a torn last line, and nothing after a damaged line is trusted. With
+    ``repair`` the file is cut there, so appending resumes after the last good row. A missing
+    file has no rows.
+    """
+    rows, good_bytes = [], 0
+    try:
+        with path.open("rb") as handle:
+            for raw in handle:
+                try:
+                    row = json.loads(raw)
+                except ValueError:
+                    break
+                if not raw.endswith(b"\n") or not isinstance(row, dict):
+                    break
+                rows.append(row)
+                good_bytes += len(raw)
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return []
+    if good_bytes != size:
+        log.warning("%s is damaged after row %d; the rows after it are dropped", path, len(rows))
+        if repair:
+            with path.open("r+b") as handle:
+                handle.truncate(good_bytes)
+    return rows
 
 
 def sha256_file(path: Path, progress: Callable[[str, int, int], None] | None = None, stage: str = "checking") -> str:

@@ -224,19 +224,39 @@ def embedder_folder(spec: EmbedderSpec, cache_dir: Path, progress: ProgressFn | 
 # Chat models
 
 
+def verify_gguf(spec: ChatModelSpec, cache_dir: Path) -> bool:
+    """Whether the joined GGUF is right: trusted while its size and time are those last hashed, else hashed again.
+
+    The full hash runs once per file identity, so a file changed in place is caught without
+    hashing a gigabyte on every start.
+    """
+    target = cache_dir / spec.key / "model.gguf"
+    stamp = cache_dir / spec.key / "gguf.verified.json"
+    if not target.is_file() or target.stat().st_size != spec.size:
+        return False
+    verified = {"sha256": spec.sha256, "identity": file_identity(target)}
+    if read_json(stamp) == verified:
+        return True
+    if sha256_file(target) != spec.sha256:
+        return False
+    write_json(stamp, verified)
+    return True
+
+
 def gguf_path(spec: ChatModelSpec, cache_dir: Path, progress: ProgressFn | None = None) -> Path:
     """The joined, verified GGUF file for ``spec`` (joined from the chunk packages on first use)."""
     target = cache_dir / spec.key / "model.gguf"
-    stamp = cache_dir / spec.key / "gguf.verified.json"
-    if target.exists() and target.stat().st_size == spec.size and (read_json(stamp) or {}).get("sha256") == spec.sha256:
+    if verify_gguf(spec, cache_dir):
         return target
+    if target.exists():
+        log.warning("%s is truncated or does not match its checksum; joining it again from the packages", target)
     parts = [
         package_file(pkg, f"{pkg.replace('-', '_')}/data/part{n:02d}.bin", spec.pip_hint())
         for n, pkg in enumerate(spec.packages(), start=1)
     ]
     target.parent.mkdir(parents=True, exist_ok=True)
     _join_parts(parts, target, spec.sha256, progress, f"joining {spec.key}")
-    write_json(stamp, {"sha256": spec.sha256})
+    write_json(target.with_name("gguf.verified.json"), {"sha256": spec.sha256, "identity": file_identity(target)})
     return target
 
 
@@ -258,6 +278,8 @@ def cached_hf_folder(spec: ChatModelSpec, cache_dir: Path) -> Path | None:
     folder = hf_folder(spec, cache_dir)
     manifest = read_json(folder / "manifest.json")
     if not manifest or manifest.get("format") != CACHE_FORMAT or manifest.get("gguf_sha256") != spec.sha256:
+        if folder.exists():
+            log.warning("model cache %s has no usable manifest; it will be rebuilt", folder)
         return None
     stamp = _stamp_path(spec, cache_dir)
     verified = read_json(stamp) or {}

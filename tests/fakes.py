@@ -101,6 +101,16 @@ class WordByWordScript(ScriptedGenerator):
                 yield word + " "
 
 
+class BagOfWordsEmbedder:
+    """``bag_of_words`` as an ``Embedder``: an index built with it is made in milliseconds."""
+
+    key = "bag-of-words"
+    dim = 256
+
+    def embed(self, texts: list[str], batch_size: int = 16):
+        return bag_of_words(texts)
+
+
 def bag_of_words(texts: list[str]):
     """A deterministic stand-in embedder: hashed content words, normalised."""
     import zlib
@@ -221,3 +231,28 @@ class PrefixRecorder(Generator):
         self.prefixes = prefixes
         self.done.set()
         return {"computed": len(prefixes)}
+
+
+def tiny_qwen():
+    """A two-layer Qwen2 with random weights (seeded) in bf16: the int4 decoder's tests run on it in a second."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    config = Qwen2Config(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=320,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(0)
+    return Qwen2ForCausalLM(config).to(torch.bfloat16).eval()
+
+
+def logits(model, ids):
+    import torch
+
+    with torch.inference_mode():
+        return model(input_ids=ids).logits.float()

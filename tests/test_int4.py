@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 from assistant.engines.decoding import int4  # noqa: E402
 from assistant.engines.transformers import TransformersGenerator  # noqa: E402
 from tests.conftest import kv_error  # noqa: E402
+from tests.fakes import logits, tiny_qwen  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not int4.supported(), reason="this PyTorch has no CPU int4 kernel")
 
@@ -54,35 +55,14 @@ def test_int4_packing_error_is_small_on_q4_weights_and_large_on_noise_is_not_hid
     assert noise_error > 2 * q4_error
 
 
-def _tiny_model():
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    config = Qwen2Config(
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=320,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(0)
-    return Qwen2ForCausalLM(config).to(torch.bfloat16).eval()
-
-
-def _logits(model, ids):
-    with torch.inference_mode():
-        return model(input_ids=ids).logits.float()
-
-
 def test_quantize_decoder_swaps_every_block_linear_and_the_head():
-    model = _tiny_model()
+    model = tiny_qwen()
     ids = torch.randint(0, 320, (1, 12))
-    before = _logits(model, ids)
+    before = logits(model, ids)
     tensors = int4.quantize_decoder(model)
     assert len({k.rsplit(".", 1)[0] for k in tensors}) == 2 * 7 + 1  # q k v o gate up down per block, the head
     assert not any(isinstance(m, torch.nn.Linear) for m in model.modules())
-    after = _logits(model, ids)
+    after = logits(model, ids)
     assert torch.isfinite(after).all()
     # Random (non-Q4) weights lose more than shipped ones; the logits must still agree closely.
     assert torch.nn.functional.cosine_similarity(before.flatten(), after.flatten(), dim=0) > 0.95
@@ -91,7 +71,7 @@ def test_quantize_decoder_swaps_every_block_linear_and_the_head():
 def test_packed_layers_are_saved_once_and_reloaded_without_packing(tmp_path, monkeypatch):
     cache = tmp_path / "int4-decoder.safetensors"
     ids = torch.randint(0, 320, (1, 12))
-    first = _tiny_model()
+    first = tiny_qwen()
     assert int4.load_or_pack(first, cache, "source-a") == 15
     assert cache.is_file() and cache.with_suffix(".json").is_file()
 
@@ -99,16 +79,16 @@ def test_packed_layers_are_saved_once_and_reloaded_without_packing(tmp_path, mon
         raise AssertionError("packed again although a valid saved copy exists")
 
     monkeypatch.setattr(int4, "_pack", no_packing)
-    second = _tiny_model()
+    second = tiny_qwen()
     int4.load_or_pack(second, cache, "source-a")
-    assert torch.equal(_logits(first, ids), _logits(second, ids))
+    assert torch.equal(logits(first, ids), logits(second, ids))
 
 
 @pytest.mark.parametrize("damage", ["other source", "flipped byte", "truncated"])
 def test_a_stale_or_damaged_saved_copy_is_packed_again(tmp_path, damage):
     cache = tmp_path / "int4-decoder.safetensors"
     ids = torch.randint(0, 320, (1, 12))
-    reference = _tiny_model()
+    reference = tiny_qwen()
     int4.load_or_pack(reference, cache, "source-a")
     source = "source-a"
     if damage == "other source":
@@ -120,10 +100,10 @@ def test_a_stale_or_damaged_saved_copy_is_packed_again(tmp_path, damage):
         else:
             data = data[: len(data) // 2]
         cache.write_bytes(bytes(data))
-    again = _tiny_model()
+    again = tiny_qwen()
     int4.load_or_pack(again, cache, source)
-    assert torch.equal(_logits(reference, ids), _logits(again, ids))
-    assert int4.load_or_pack(_tiny_model(), cache, source) == 15  # and the rewritten copy is valid
+    assert torch.equal(logits(reference, ids), logits(again, ids))
+    assert int4.load_or_pack(tiny_qwen(), cache, source) == 15  # and the rewritten copy is valid
 
 
 @pytest.mark.parametrize("mode", ["int4", "fp32"])

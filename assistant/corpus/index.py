@@ -156,10 +156,11 @@ def save(index: Index, index_dir: Path) -> Path:
         write_json(tmp / "manifest.json", manifest)
         name = "snapshot-" + hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:12]
         final = index_dir / name
-        if final.exists():
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, final)
+        if final.exists():  # the same content, but the files there may be the damaged ones being replaced
+            aside = index_dir / f".replaced-{os.getpid()}"
+            shutil.rmtree(aside, ignore_errors=True)
+            os.replace(final, aside)
+        os.replace(tmp, final)
         atomic_write_text(index_dir / "CURRENT", name + "\n")
     except OSError as err:
         shutil.rmtree(index_dir / f".building-{os.getpid()}", ignore_errors=True)
@@ -167,11 +168,7 @@ def save(index: Index, index_dir: Path) -> Path:
         why = reason.get(err.errno, err.strerror or str(err))
         raise IndexProblem(f"cannot write the index to {index_dir}: {why}; free space or pass --index DIR") from None
     for stale in index_dir.iterdir():
-        if (
-            stale.is_dir()
-            and stale.name != name
-            and (stale.name.startswith("snapshot-") or stale.name.startswith(".building-"))
-        ):
+        if stale.is_dir() and stale.name != name and stale.name.startswith(("snapshot-", ".building-", ".replaced-")):
             shutil.rmtree(stale, ignore_errors=True)
     index.manifest, index.path = manifest, final
     return final

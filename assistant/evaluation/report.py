@@ -6,11 +6,11 @@ product's scores per deck section, and its latency distribution.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from assistant.errors import AssistantError
 from assistant.evaluation import metrics
-from assistant.storage import atomic_write_text, read_json
+from assistant.storage import atomic_write_text, read_json, read_jsonl
 
 ORDER = ("default", "dense", "bm25", "closed-book")
 HEADLINE = [
@@ -47,7 +47,7 @@ def _runs(out: Path) -> dict[str, tuple[dict, list[dict]]]:
         summary = read_json(folder / "metrics.json")
         if summary is None:
             continue
-        rows = [json.loads(line) for line in (folder / "results.jsonl").read_text("utf-8").splitlines() if line]
+        rows = read_jsonl(folder / "results.jsonl")
         runs[folder.name] = (summary, rows)
     return dict(sorted(runs.items(), key=lambda kv: ORDER.index(kv[0]) if kv[0] in ORDER else 99))
 
@@ -108,7 +108,7 @@ def write_report(out: Path, weakest: int = 8) -> Path:
     runs = _runs(out)
     practice = read_json(out / "practice" / "metrics.json")
     if not runs and practice is None:
-        raise FileNotFoundError(f"no runs under {out / 'runs'} and no practice results under {out / 'practice'}")
+        raise AssistantError(f"no readable runs under {out / 'runs'} and no practice results under {out / 'practice'}")
     lines = ["# Evaluation report", ""]
     if runs:
         lines += _qa_sections(out, runs, weakest)

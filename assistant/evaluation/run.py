@@ -28,7 +28,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics
 from assistant.evaluation.qa import QAItem, read_qa
-from assistant.storage import read_json, write_json
+from assistant.storage import read_json, read_jsonl, write_json
 
 log = logging.getLogger(__name__)
 
@@ -87,24 +87,8 @@ def _fingerprint(config: EvalConfig, items: list[QAItem], settings: Settings) ->
 
 
 def read_results(path: Path) -> list[dict]:
-    """Rows of a results file; a torn last line (a killed run) is dropped and the file repaired."""
-    if not path.exists():
-        return []
-    rows, good_bytes = [], 0
-    with path.open("rb") as handle:
-        for raw in handle:
-            try:
-                row = json.loads(raw)
-            except ValueError:
-                break
-            if not raw.endswith(b"\n"):
-                break
-            rows.append(row)
-            good_bytes += len(raw)
-    if good_bytes != path.stat().st_size:
-        log.warning("dropping a partly written last row of %s", path)
-        with path.open("r+b") as handle:
-            handle.truncate(good_bytes)
+    """Rows of a results file, each question once; a torn last line (a killed run) is dropped and the file repaired."""
+    rows = read_jsonl(path, repair=True)
     seen, unique = set(), []
     for row in rows:
         if row.get("id") not in seen:

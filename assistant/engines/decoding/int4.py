@@ -171,7 +171,10 @@ def load_or_pack(model, cache_file: Path, source_sha256: str) -> int:
     from safetensors.torch import load_file, save_file
 
     stamp_file = cache_file.with_suffix(".json")
-    stamp = read_json(stamp_file) or {}
+    stamp = read_json(stamp_file)
+    if stamp is None and stamp_file.exists():
+        log.warning("int4 cache record %s is unreadable; packing again", stamp_file)
+    stamp = stamp or {}
     expected = {"source_sha256": source_sha256, "torch": torch.__version__, "group": GROUP, "head": "shortlist"}
     packed = None
     if cache_file.is_file() and all(stamp.get(k) == v for k, v in expected.items()):
