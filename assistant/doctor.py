@@ -69,7 +69,8 @@ def file_findings(settings: Settings) -> list[Finding]:
         spec = chat_spec(key)
         joined = verify_gguf(spec, settings.cache_dir)
         converted = cached_hf_folder(spec, settings.cache_dir) is not None
-        text = f"{key}: GGUF {'verified' if joined else 'missing or damaged (run: assistant prepare)'}, converted {'yes' if converted else 'no'}"
+        gguf = "verified" if joined else "missing or damaged (run: assistant prepare)"
+        text = f"{key}: GGUF {gguf}, converted {'yes' if converted else 'no'}"
         found.append(Finding("model", text, joined or key != settings.model))
     count, mb = _folder_mb(settings.cache_dir / "llamacpp-states", "*.bin")
     kv_count, kv_mb = _folder_mb(settings.cache_dir, "prefix-kv/*.safetensors")
