@@ -27,6 +27,9 @@ from assistant.practice.checks_options import (
     check_duplicate_options,
     check_key_stands_out,
     check_mcq_shape,
+    check_negated_distractors,
+    check_one_template,
+    pick_distractors,
 )
 from assistant.practice.drafting import to_item
 from assistant.practice.items import PracticeItem
@@ -170,6 +173,48 @@ def test_a_key_much_longer_than_every_wrong_option_gives_itself_away():
         "E.",
     )
     assert check_key_stands_out(even) is None
+
+
+def test_wrong_options_that_are_all_negations_give_the_key_away():
+    key = "Generating realistic samples"
+    negations = ["Not suitable for regression", "Never used for classification", "They cannot estimate densities"]
+    item = mcq("What is the primary use of GANs?", [key, *negations], key, "E.")
+    assert check_negated_distractors(item) == "negated_distractors"
+    one_negated = mcq(item.question, [key, negations[0], "Compressing images", "Labelling data"], key, "E.")
+    assert check_negated_distractors(one_negated) is None
+    assert check_negated_distractors(GOOD_MCQ) is None
+
+
+def test_wrong_options_from_one_template_are_rejected_but_one_flipped_pair_is_fair():
+    key = "Representation learning and generation"
+    item = mcq(
+        "What are the two main goals of VAEs?", [key, "Estimating p(x)", "Generating p(x)", "Learning p(x)"], key, "E."
+    )
+    assert check_one_template(item) == "one_template"
+    fair = mcq(
+        "What does domain adaptation need?",
+        ["Unlabelled target data", "More source labels", "Fewer source labels", "A larger model"],
+        "Unlabelled target data",
+        "E.",
+    )
+    assert check_one_template(fair) is None
+    assert check_one_template(GOOD_MCQ) is None
+
+
+def test_the_first_flawed_picks_give_way_to_candidates_that_are_not():
+    key = "Generating realistic samples"
+    candidates = [
+        "Not used for regression",
+        "Not used for classification",
+        "Not used for clustering",
+        "Compressing images",
+    ]
+    picked = pick_distractors(key, candidates, "GANs generate realistic samples.")
+    assert "Compressing images" in picked and len(picked) == 3
+    assert check_negated_distractors(mcq("Q?", [key, *picked], key, "E.")) is None
+    template = ["Estimating p(x)", "Generating p(x)", "Learning p(x)", "Classifying images"]
+    picked = pick_distractors("Representation learning", template, "VAEs learn representations.")
+    assert check_one_template(mcq("Q?", ["Representation learning", *picked], "Representation learning", "E.")) is None
 
 
 def test_a_question_that_holds_its_key_is_rejected():
@@ -442,6 +487,8 @@ def test_reasons_are_the_documented_ones():
         "self_check_failed",
         "not_a_question",
         "key_stands_out",
+        "negated_distractors",
+        "one_template",
         "key_in_question",
         "slide_question",
     }

@@ -169,6 +169,16 @@ def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: i
     return lines
 
 
+# The rejection reasons that are item-writing flaws (docs/decisions/item-flaws.md), as the report names them.
+FLAWS = {
+    "negated_distractors": "every wrong option negated",
+    "one_template": "wrong options from one template",
+    "key_stands_out": "key stands out by length",
+    "distractor_on_slide": "a wrong option the slide states",
+    "duplicate_options": "two options one answer",
+}
+
+
 def _practice_section(p: dict) -> list[str]:
     """Validity, support and duplicate rates of generated practice questions (``assistant eval --practice``)."""
     lines = [
@@ -193,6 +203,10 @@ def _practice_section(p: dict) -> list[str]:
         f"| median s per accepted question (its failed attempts included) | {fmt(p['median_s_per_accepted'])} |",
         "",
         "Rejections by reason: " + (", ".join(f"{k} {v}" for k, v in p["rejections"].items()) or "none") + ".",
+        "",
+        "Item-writing flaws caught before an item was shown: "
+        + ", ".join(f"{FLAWS[k]} {p['rejections'].get(k, 0)}" for k in FLAWS)
+        + ".",
         "",
         "| section | slides with enough text | accepted | attempts | key supported | rejections |",
         "|---|---|---|---|---|---|",

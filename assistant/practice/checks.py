@@ -21,6 +21,8 @@ from assistant.practice.checks_options import (
     check_distractors,
     check_duplicate_options,
     check_key_stands_out,
+    check_negated_distractors,
+    check_one_template,
     is_last_option,
     near_duplicate,
 )
@@ -39,6 +41,8 @@ REASONS = (
     "self_check_failed",
     "not_a_question",
     "key_stands_out",
+    "negated_distractors",
+    "one_template",
     "key_in_question",
     "slide_question",
 )
@@ -248,6 +252,8 @@ def check_item(
         or check_slide_question(item, slide_text)
         or check_duplicate_options(item, embed)
         or check_key_stands_out(item)
+        or check_negated_distractors(item)
+        or check_one_template(item)
         or check_distractors(item, slide_text)
         or check_supported(item, slide_text, embed)
         or check_duplicate_question(item, list(previous), embed)

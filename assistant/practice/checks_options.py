@@ -1,4 +1,5 @@
-"""The checks on an MCQ's options: four of them and one key, no two alike, no wrong option the slide states.
+"""The checks on an MCQ's options: four of them and one key, no two alike, no wrong option the slide states,
+none of the item-writing flaws that give the key away (all wrong options negated, or one template).
 
 Like every check (``checks``), each returns the reason it rejects an item or None. ``pick_distractors``
 chooses wrong options that will pass these checks from a longer list the model wrote.
@@ -78,6 +79,40 @@ def check_key_stands_out(item: PracticeItem) -> str | None:
     key = len(item.answer.split())
     longest_wrong = max((len(o.split()) for o in item.options if o != item.answer), default=0)
     return "key_stands_out" if key > KEY_WORDS_ALONE and key > 2 * longest_wrong else None
+
+
+def negated(option: str) -> bool:
+    return bool(_NEGATIONS & set(content_words(option)))
+
+
+def check_negated_distractors(item: PracticeItem) -> str | None:
+    """Every wrong option a negation and the key the only positive statement: the key is found by its form.
+
+    ("GANs are not suitable for regression", "... for classification", "... for density estimation"
+    against "GANs generate samples".) One negated wrong option among others is a fair distractor.
+    """
+    if item.type != "mcq":
+        return None
+    wrong = [option for option in item.options if option != item.answer]
+    return "negated_distractors" if wrong and all(map(negated, wrong)) and not negated(item.answer) else None
+
+
+def _one_slot_apart(a: list[str], b: list[str]) -> bool:
+    """Two options of one template: the same words in the same places but one."""
+    return len(a) == len(b) >= 2 and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def check_one_template(item: PracticeItem) -> str | None:
+    """The wrong options are one phrase with a word swapped ("Estimating p(x)", "Generating p(x)", "Learning p(x)").
+
+    Such a set tests nothing but which word the key uses; a single pair of this kind ("fewer samples"
+    against "more samples") is what a good distractor is, so only all the wrong options together count.
+    """
+    if item.type != "mcq":
+        return None
+    wrong = [option_form(option).split() for option in item.options if option != item.answer]
+    pairs = [(a, b) for i, a in enumerate(wrong) for b in wrong[i + 1 :]]
+    return "one_template" if len(wrong) >= 3 and all(_one_slot_apart(a, b) for a, b in pairs) else None
 
 
 def _longest_run(words: list[str], slide: list[str]) -> tuple[int, int]:
@@ -165,6 +200,18 @@ def pick_distractors(
         clash = any(near_duplicate(texts[i], texts[j]) for j in others) or (
             vectors is not None and any(float(vectors[i] @ vectors[j]) >= OPTION_COSINE for j in others)
         )
-        if not clash and not states_slide_fact(texts[i], slide):
+        if (
+            not clash
+            and not states_slide_fact(texts[i], slide)
+            and not _completes_flaw(key, [texts[j] for j in chosen], texts[i], k)
+        ):
             chosen.append(i)
     return [texts[i] for i in chosen]
+
+
+def _completes_flaw(key: str, chosen: list[str], candidate: str, k: int) -> bool:
+    """Whether ``candidate`` as the last wrong option would make the set negation-only or one template."""
+    if len(chosen) != k - 1:
+        return False
+    item = PracticeItem("", "mcq", [key, *chosen, candidate], key, "")
+    return check_negated_distractors(item) is not None or check_one_template(item) is not None

@@ -52,7 +52,9 @@ MAX_NEW_TOKENS = 160  # one item in JSON is 50-120 tokens (an MCQ in the compact
 SELF_CHECK_TOKENS = 4
 DISTRACTOR_TOKENS = 120  # five short wrong options in JSON
 # Faults of the wrong options alone: new wrong options can save the draft
-REPAIRABLE = frozenset({"duplicate_options", "distractor_on_slide", "key_stands_out", "mcq_shape"})
+REPAIRABLE = frozenset(
+    {"duplicate_options", "distractor_on_slide", "key_stands_out", "negated_distractors", "one_template", "mcq_shape"}
+)
 # Asked for wrong answers to a sentence-long key, the model writes copies of the key: in four 20-question
 # runs no repair of a key of 15 words or more got through (0 of 16, every one duplicate_options).
 REPAIR_MAX_KEY_WORDS = 14
