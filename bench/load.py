@@ -1,14 +1,15 @@
 """Load test: the real app on 127.0.0.1, driven by concurrent ``gradio_client`` sessions.
 
-Each session asks its own question (a different slide each) through the streaming ``/ask``
-endpoint; the run is bounded by ``--sessions`` and ``--seconds``. Reports requests sent,
+Each session (a student) asks its own question (a different slide each) through the streaming
+``/ask`` endpoint; with ``--repeat`` it asks the next as soon as it has its answer, until
+``--seconds``, so answers per minute is the sustained throughput. Reports requests sent,
 answered, failed and dropped; queue wait and answer latency (p50/p95/max); peak memory of the
 server; and "mixed up" answers, whose cited slides are not the slides retrieved for their own
 question.
 
-    .venv/bin/python bench/load.py --sessions 20 --seconds 900 [--model qwen2.5-coder-0.5b]
+    ASSISTANT_CONCURRENCY=4 .venv/bin/python bench/load.py --sessions 10 --seconds 300 --repeat --tag load-c4-s10
 
-Writes ``bench/results/load.json`` and ``bench/results/load.md``.
+Writes ``bench/results/<tag>.json`` and ``bench/results/<tag>.md``.
 """
 
 from __future__ import annotations
@@ -53,43 +54,60 @@ QUESTIONS = [
 ]
 
 
-def session(url: str, question: str, gold: str, model: str, deadline: float) -> dict:
-    from gradio_client import Client
-
+def ask_once(client, question: str, gold: str, model: str, deadline: float) -> dict:
+    """One question through the streaming ``/ask`` endpoint: when sources and the first words came, and the end."""
     sent = time.perf_counter()
-    if sent > deadline:
-        return {"question": question, "status": "not sent"}
     try:
-        client = Client(url, verbose=False)
         job = client.submit(question, model, [], api_name="/ask")
-        first_update, told_place = None, False
+        first_update = first_words = None
+        told_place = False
         while not job.done():
-            if first_update is None and len(job.outputs()) > 0:
+            outputs = job.outputs()
+            if first_update is None and outputs:
                 first_update = time.perf_counter() - sent
+            if first_words is None and outputs and _reply(outputs[-1][0]):
+                first_words = time.perf_counter() - sent
             status = job.status()
             told_place = told_place or (status.code.name == "IN_QUEUE" and status.rank is not None)
             if time.perf_counter() > deadline + 600:
                 job.cancel()
                 return {"question": question, "status": "dropped"}
             time.sleep(0.05)
-        outputs = job.outputs()
         final = job.result()
     except Exception as err:  # noqa: BLE001 - a failed request is a result here
         return {"question": question, "status": "failed", "error": repr(err)[:200]}
-    chat, sources = final[0], final[1]
-    reply = chat[-1]["content"] if chat else ""
-    reply = reply if isinstance(reply, str) else json.dumps(reply)
-    own = gold in html.unescape(sources)
+    reply, sources = _reply(final[0]), final[1]
+    done = time.perf_counter()
     return {
         "question": question,
         "status": "answered" if reply else "empty",
         "queue_wait_s": first_update,
-        "latency_s": time.perf_counter() - sent,
-        "updates": len(outputs),
+        "first_words_s": first_words if first_words is not None else done - sent,
+        "latency_s": done - sent,
+        "finished_at": done,
         "told_place_in_queue": told_place,
-        "own_sources": own,
+        "own_sources": gold in html.unescape(sources),
         "reply": reply[:300],
     }
+
+
+def _reply(chat) -> str:
+    reply = chat[-1]["content"] if chat else ""
+    return reply if isinstance(reply, str) else json.dumps(reply)
+
+
+def student(url: str, first: int, model: str, deadline: float, repeat: bool) -> list[dict]:
+    """One student: asks, reads the answer, asks the next question, until the deadline (once without ``repeat``)."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    rows, n = [], first
+    while time.perf_counter() < deadline:
+        rows.append(ask_once(client, *QUESTIONS[n % len(QUESTIONS)], model, deadline))
+        n += 7  # another slide next time, not the neighbour's question
+        if not repeat:
+            break
+    return rows
 
 
 def _peak_rss_mb(stop: threading.Event, peak: list[float]) -> None:
@@ -103,6 +121,10 @@ def _peak_rss_mb(stop: threading.Event, peak: list[float]) -> None:
         time.sleep(0.5)
 
 
+def _p50_p95(figures: dict) -> str:
+    return "/".join(f"{figures[k]:.1f}" if figures[k] is not None else "n/a" for k in ("p50", "p95"))
+
+
 def pct(values: list[float], p: float) -> float | None:
     from assistant.evaluation.metrics import percentile
 
@@ -114,10 +136,13 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=900, help="no new request after this")
     parser.add_argument("--model", default=None)
+    parser.add_argument("--repeat", action="store_true", help="each student asks again when answered (sustained)")
+    parser.add_argument("--tag", default="load", help="writes bench/results/<tag>.json and .md")
     args = parser.parse_args()
 
     from assistant.answering.assistant import Assistant
     from assistant.config import Settings
+    from assistant.engines.choice import machine
     from assistant.engines.llamacpp import free_port
     from assistant.ui.chat import create_app, launch_options
 
@@ -135,17 +160,23 @@ def main() -> None:
     start = time.perf_counter()
     deadline = start + args.seconds
     with ThreadPoolExecutor(max_workers=args.sessions) as pool:
-        futures = [
-            pool.submit(session, url, *QUESTIONS[i % len(QUESTIONS)], model, deadline) for i in range(args.sessions)
-        ]
-        rows = [f.result() for f in futures]
+        futures = [pool.submit(student, url, i, model, deadline, args.repeat) for i in range(args.sessions)]
+        rows = [row for f in futures for row in f.result()]
     stop.set()
     demo.close()
     answered = [r for r in rows if r["status"] == "answered"]
     latencies = [r["latency_s"] for r in answered]
     waits = [r["queue_wait_s"] for r in answered if r.get("queue_wait_s") is not None]
+    firsts = [r["first_words_s"] for r in answered]
+    span = max((r["finished_at"] for r in answered), default=start) - start
+    here = machine()
     report = {
+        "cpu": f"{here.cpu}, {here.cores} cores; {' '.join(here.flags) or 'no listed features'}",
+        "engine": assistant.settings.engine,
         "sessions": args.sessions,
+        "repeat": args.repeat,
+        "answers_per_minute": round(60 * len(answered) / span, 2) if span > 0 else None,
+        "first_words_s": {"p50": pct(firsts, 50), "p95": pct(firsts, 95), "max": max(firsts, default=None)},
         "model": model,
         "concurrency": settings.concurrency,
         "max_queue": settings.max_queue,
@@ -163,22 +194,24 @@ def main() -> None:
     }
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "load.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / f"{args.tag}.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [
-        "| sessions | sent | answered | failed | dropped | mixed up | first update p50/p95/max s | "
-        "answer latency p50/p95/max s | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|",
-        "| {sessions} | {sent} | {answered} | {failed} | {dropped} | {mixed_up} | {w} | {l} | {rss:.0f} |".format(
-            w="/".join(f"{v:.1f}" if v is not None else "n/a" for v in report["first_update_s"].values()),
-            l="/".join(f"{v:.1f}" if v is not None else "n/a" for v in report["latency_s"].values()),
+        "| engine | concurrency | students | answered | answers/min | failed | dropped | mixed up | "
+        "first words p50/p95 s | answer p50/p95 s | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| {engine} | {concurrency} | {sessions} | {answered} | {answers_per_minute} | {failed} | {dropped} | "
+        "{mixed_up} | {w} | {l} | {rss:.0f} |".format(
+            w=_p50_p95(report["first_words_s"]),
+            l=_p50_p95(report["latency_s"]),
             rss=report["peak_rss_mb"],
             **report,
         ),
         "",
-        f"model {model}, concurrency {settings.concurrency}, queue size {settings.max_queue}, "
+        f"{report['cpu']}; model {model}, queue size {settings.max_queue}, "
+        f"{'students asking again when answered' if args.repeat else 'one question each'}, "
         f"wall time {report['wall_s']:.0f} s; median answer {statistics.median(latencies) if latencies else 0:.1f} s",
     ]
-    (out / "load.md").write_text("\n".join(lines) + "\n")
+    (out / f"{args.tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
