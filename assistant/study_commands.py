@@ -68,26 +68,20 @@ def bank_set_status(args: argparse.Namespace) -> int:
 
 def bank_edit(args: argparse.Namespace) -> int:
     """Replace an item's text from a JSON file (as ``bank export`` writes items); re-checked before saving."""
-    from assistant.practice.checks import check_item
-    from assistant.practice.items import PracticeItem
-    from assistant.practice.slides import slide_text
-
-    assistant = _assistant(args)
+    from assistant.study.edit import EDITABLE, edit_item
     from assistant.study.store import open_study
 
+    assistant = _assistant(args)
     study = open_study(assistant.settings)
-    current = study.bank.get(args.id)
     try:
-        edited = PracticeItem.from_dict({**current.item.to_dict(), **json.loads(args.file.read_text("utf-8"))})
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        fields = json.loads(args.file.read_text("utf-8"))
+    except (OSError, ValueError) as err:
         raise AssistantError(f"{args.file} is not an item as JSON ({err})") from None
-    chunk = next((c for c in assistant.index.chunks if c.slide_id == current.slide_id), None)
-    if chunk is None:
-        raise AssistantError(f"item {args.id}'s slide is no longer in the deck; retire it instead")
-    reason = check_item(edited, slide_text(chunk), embed=assistant.embedder.embed)
-    if reason:
-        raise AssistantError(f"the edited item fails the check {reason!r}; not saved")
-    study.bank.replace_item(args.id, edited)
+    if isinstance(fields, dict) and "item" in fields:  # an entry as ``bank export`` writes it
+        fields = fields["item"]
+    if isinstance(fields, dict):
+        fields = {k: v for k, v in fields.items() if k in EDITABLE}
+    edit_item(study.bank, assistant.index.chunks, assistant.embedder.embed, args.id, fields)
     print(f"item {args.id} saved and approved")
     return 0
 

@@ -7,6 +7,7 @@ the test controls which answers are right; the review clock is one the test move
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -151,6 +152,41 @@ def test_staff_retire_an_item_and_students_never_see_it_again(browser, study_app
             assert shown.question != retired.question or shown.options != retired.options
             answer(page, shown, right=True)
             page.click("#practice-next")
+    finally:
+        page.close()
+
+
+def test_staff_edit_an_item_in_the_browser_and_a_flawed_edit_is_not_saved(browser, study_app):  # noqa: F811
+    url, study, _, _, items = study_app
+    item_id = list(items)[1]
+    before = study.bank.get(item_id).item
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+
+    def submit(fields: dict) -> None:
+        page.click("#staff-edit .cm-content")
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(json.dumps(fields))
+        page.click("#staff-save")
+
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name="Staff").click()
+        page.fill("#staff-item input", str(item_id))
+        page.click("#staff-load")
+        wait_for_text(page, "#staff-message", f"Editing item {item_id}", 10)
+        fields = json.loads(page.inner_text("#staff-edit .cm-content"))
+        assert fields["question"] == before.question
+        flawed = dict(fields, options=[before.answer, before.answer, *before.options[2:]])
+        submit(flawed)
+        wait_for_text(page, "#staff-message", "not saved", 30)
+        assert study.bank.get(item_id).item.options == before.options
+        # the stand-in items point at "the slide" and their key is the longest option: a teacher would fix both
+        better = f"Which statement about {before.source[0].title} is true?"
+        wrong = [other.answer for other in items.values() if other.answer != before.answer][:3]
+        submit(dict(fields, question=better, options=[before.answer, *wrong]))
+        wait_for_text(page, "#staff-message", f"Item {item_id} saved and approved", 30)
+        saved = study.bank.get(item_id)
+        assert saved.item.question == better and saved.status == "approved"
     finally:
         page.close()
 

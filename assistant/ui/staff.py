@@ -1,8 +1,8 @@
 """The Staff tab: the question bank (approve or retire items) and the class insights.
 
 Students see checked and approved items, never retired ones. An app served beyond this machine has
-the tab only behind ``--auth`` (``ui.chat.serve``). Edits that change an item's text go through
-``assistant bank edit``, which checks the new text against the slide before saving. Insights are
+the tab only behind ``--auth`` (``ui.chat.serve``). An edited item is checked against its slide before it is saved
+(``study.edit``), here as in ``assistant bank edit``. Insights are
 aggregates of the question log (``study.insights``); the log itself is never shown.
 """
 
@@ -14,6 +14,7 @@ from assistant.errors import AssistantError
 from assistant.practice.items import answer_text
 from assistant.practice.slides import sections
 from assistant.study.bank import STATUSES
+from assistant.study.edit import edit_item, editable_json
 from assistant.ui.html import LATEX, text
 
 if TYPE_CHECKING:
@@ -56,6 +57,27 @@ class StaffHandlers:
             return text(err), self.table(section, shown)
         return f"Item {int(item_id)} is now {status}.", self.table(section, shown)
 
+    def load(self, item_id: float | None) -> tuple[str, str]:
+        """The editable fields of one item as JSON, for the edit box; (message, JSON)."""
+        if item_id is None:
+            return "Type an item id from the table first.", ""
+        try:
+            return f"Editing item {int(item_id)}: change the JSON, then save.", editable_json(
+                self.study.bank, int(item_id)
+            )
+        except AssistantError as err:
+            return text(err), ""
+
+    def save(self, assistant: Assistant, item_id: float | None, fields: str, section, shown) -> tuple:
+        """Check the edited item against its slide and save it (approved), or say why not; (message, table)."""
+        if item_id is None or not (fields or "").strip():
+            return "Load an item first.", self.table(section, shown)
+        try:
+            edit_item(self.study.bank, assistant.index.chunks, assistant.embedder.embed, int(item_id), fields)
+        except AssistantError as err:
+            return text(err), self.table(section, shown)
+        return f"Item {int(item_id)} saved and approved.", self.table(section, shown)
+
     def insights(self, assistant: Assistant, days: float | None) -> tuple[str, str | None]:
         """The insights report (Markdown) and its per-section plot, for the last ``days`` (0: all)."""
         import tempfile
@@ -93,6 +115,9 @@ def staff_tab(assistant: Assistant, study: Study) -> None:
         item_id = gr.Number(label="Item id", precision=0, elem_id="staff-item")
         approve = gr.Button("Approve", elem_id="staff-approve")
         retire = gr.Button("Retire", variant="stop", elem_id="staff-retire")
+        load = gr.Button("Edit", elem_id="staff-load")
+    fields = gr.Code(label="Item (JSON)", language="json", interactive=True, elem_id="staff-edit")
+    save = gr.Button("Check and save", elem_id="staff-save")
     message = gr.Markdown("", elem_id="staff-message")
     gr.Markdown("### Class insights")
     with gr.Row():
@@ -103,6 +128,13 @@ def staff_tab(assistant: Assistant, study: Study) -> None:
     show.click(lambda d: handlers.insights(assistant, d), inputs=[days], outputs=[report, plot], api_name="insights")
     filters = [section, status]
     refresh.click(handlers.table, inputs=filters, outputs=table, queue=False, api_name="staff_items")
+    load.click(handlers.load, inputs=[item_id], outputs=[message, fields], queue=False, api_name="staff_load")
+    save.click(
+        lambda i, f, s, shown: handlers.save(assistant, i, f, s, shown),
+        inputs=[item_id, fields, *filters],
+        outputs=[message, table],
+        api_name="staff_save",
+    )
     for button, verdict in ((approve, "approved"), (retire, "retired")):
         button.click(
             lambda i, s, shown, verdict=verdict: handlers.set_status(i, verdict, s, shown),
