@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--model", default=None, help=models_help)
     p.add_argument("--engine", choices=ENGINES, default=None)
-    p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+    p.add_argument("--json", action="store_true", help="print the answer object as JSON (answered here)")
+    p.add_argument("--local", action="store_true", help="answer here even when `assistant chat` is running")
 
     p = command("quiz", cmd_quiz, "practice questions from the slides, checked, then graded in the terminal")
     scope = p.add_mutually_exclusive_group()

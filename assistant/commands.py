@@ -159,6 +159,13 @@ def _assistant(args: argparse.Namespace):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.ui import running
+
+    settings = _settings(args)
+    if not (args.json or args.local or args.engine or settings.engine == "openai"):
+        app = running.find(settings)  # a chat app on this index has the models loaded: ask it
+        if app is not None and running.ask(app, args.question, args.model):
+            return 0
     from assistant.answering.assistant import DoneEvent, SourcesEvent, TokenEvent
 
     assistant = _assistant(args)

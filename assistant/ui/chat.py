@@ -22,7 +22,8 @@ from assistant.config import Settings
 from assistant.engines.factory import LOCAL_ENGINES
 from assistant.errors import AssistantError
 from assistant.study.questionlog import NOTICE, QuestionLog
-from assistant.ui.html import LATEX, text
+from assistant.ui.html import LATEX, READING, WRITING, text
+from assistant.ui.running import announce
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -46,7 +47,6 @@ SOURCES_EMPTY = (
     '<div class="src-empty">The slides behind each answer appear here, numbered like the [n] markers in it.</div>'
 )
 # Placeholders until the first token; plain text, since headless and lab browsers may lack emoji fonts.
-READING, WRITING = "Reading the slides…", "Writing the answer…"
 SLIDE_CHARS = 300  # enough of a slide to recognise it; the full slide is one click away in the deck
 SOURCES_CSS = """
 .src-head { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
@@ -351,5 +351,9 @@ def serve(
     except OSError as err:
         raise AssistantError(f"cannot serve on {host}:{port} ({err}); pass another --port") from None
     print(f"Study assistant ready at {url}  (Ctrl-C to stop)", flush=True)
-    demo.block_thread()
+    withdraw = announce(settings, url, credentials is not None)  # `assistant ask` in a shell asks this app
+    try:
+        demo.block_thread()
+    finally:
+        withdraw()
     return 0

@@ -14,6 +14,8 @@ LATEX = [
 ]
 _MATH = re.compile(r"\$\$.+?\$\$|\$(?!\s)[^$\n]+?(?<!\s)\$|\\\(.+?\\\)|\\\[.+?\\\]", re.S)
 
+READING, WRITING = "Reading the slides…", "Writing the answer…"  # the reply's place while it is being made
+
 
 def _inert(value: str) -> str:
     escaped = html.escape(value, quote=False)  # text nodes only; never put into attributes
