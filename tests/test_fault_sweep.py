@@ -32,6 +32,7 @@ from assistant.storage import read_jsonl, sha256_file, write_json
 from assistant.study.db import StudyDB
 from assistant.study.review import Study
 from assistant.study.store import SHIPPED_BANK, open_study
+from assistant.ui import running
 from assistant.weights import (
     CACHE_FORMAT,
     cached_hf_folder,
@@ -345,6 +346,25 @@ def _bank_check(w: World, study, name: str) -> None:
 BANK = Case(_bank_make, (SHIPPED_BANK,), lambda w: open_study(_bank_settings(w)), _bank_check)
 
 
+# --- the running app's record, read by `assistant ask` -------------------------------------------------
+
+
+def _record_of_app(w: World):
+    return replace(w.settings, index_dir=w.folder)
+
+
+def _app_check(w: World, found, name: str) -> None:
+    assert found is None  # no app there: the CLI answers on its own
+
+
+APP = Case(
+    lambda w: write_json(running.record_path(_record_of_app(w)), {"url": "http://127.0.0.1:9/", "pid": os.getpid()}),
+    (running.RECORD,),
+    lambda w: running.find(_record_of_app(w)),
+    _app_check,
+)
+
+
 # --- evaluation results --------------------------------------------------------------------------------
 
 SAMPLE_RUN = Path(__file__).parents[1] / "eval" / "reports" / "sample" / "runs" / "default"
@@ -381,7 +401,7 @@ EVAL = Case(
 
 # Stamps that record a successful check: when one is damaged the file it vouches for is hashed again, and
 # found right there is nothing to tell the user.
-QUIET = {"minilm.json", "gguf.verified.json", "hf.verified.json"}
+QUIET = {"minilm.json", "gguf.verified.json", "hf.verified.json", running.RECORD}  # a record of an app: asked, or not
 
 CASES = {
     "index": INDEX,
@@ -397,6 +417,7 @@ CASES = {
     "study database": STUDY,
     "shipped bank": BANK,
     "eval results": EVAL,
+    "running app": APP,
 }
 PARAMS = [
     pytest.param(name, pattern, how, id=f"{name}:{pattern.split('/')[-1]}-{how}".replace(" ", "-"))
