@@ -238,7 +238,7 @@ def run(
     summary["problems"] = problems
     summary["variant"] = config.variant
     summary["model"] = config.model
-    summary.update(_engine_fields(settings))
+    summary.update(_engine_fields(assistant.settings))  # "auto" named
     summary["sections"] = per_section(rows)
     summary["kinds"] = per_kind(rows)
     write_json(run_dir / "metrics.json", summary)
