@@ -28,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.ui.html import READING, WRITING  # noqa: E402 - the reply's placeholders are not its first words
+from assistant.ui.running import message_text  # noqa: E402
+
 QUESTIONS = [
     ("Which room is midterm 2 in?", "Midterm 2 logistics"),
     ("Is there a lecture on Wednesday?", "Today's lecture"),
@@ -65,7 +68,7 @@ def ask_once(client, question: str, gold: str, model: str, deadline: float) -> d
             outputs = job.outputs()
             if first_update is None and outputs:
                 first_update = time.perf_counter() - sent
-            if first_words is None and outputs and _reply(outputs[-1][0]):
+            if first_words is None and outputs and _reply(outputs[-1][0]) not in ("", READING, WRITING):
                 first_words = time.perf_counter() - sent
             status = job.status()
             told_place = told_place or (status.code.name == "IN_QUEUE" and status.rank is not None)
@@ -92,8 +95,7 @@ def ask_once(client, question: str, gold: str, model: str, deadline: float) -> d
 
 
 def _reply(chat) -> str:
-    reply = chat[-1]["content"] if chat else ""
-    return reply if isinstance(reply, str) else json.dumps(reply)
+    return message_text(chat[-1]["content"]) if chat else ""
 
 
 def student(url: str, first: int, model: str, deadline: float, repeat: bool) -> list[dict]:

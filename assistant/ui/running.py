@@ -85,7 +85,8 @@ def find(settings: Settings) -> RunningApp | None:
     return app
 
 
-def _text(content: object) -> str:
+def message_text(content: object) -> str:
+    """A chat message's text, whether Gradio gives it as a string or as a list of parts."""
     if isinstance(content, list):  # a message as parts
         content = " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
     return str(content or "")
@@ -115,7 +116,7 @@ def ask(app: RunningApp, question: str, model: str | None, out: TextIO = sys.std
         final = None
         for chat, sources, *_ in job:
             final = (chat, sources)
-            reply = _text(chat[-1]["content"]) if chat else ""
+            reply = message_text(chat[-1]["content"]) if chat else ""
             if reply in (READING, WRITING) or not reply.startswith(shown):
                 continue  # a placeholder, or the checked answer replacing the stream: printed at the end
             out.write(reply[len(shown) :])
@@ -125,7 +126,7 @@ def ask(app: RunningApp, question: str, model: str | None, out: TextIO = sys.std
     except Exception as err:  # noqa: BLE001 - any failure of the app means answering here instead
         log.warning("the running app at %s did not answer (%s); answering here", app.url, type(err).__name__)
         return False
-    answer = _text(chat[-1]["content"]) if chat else ""
+    answer = message_text(chat[-1]["content"]) if chat else ""
     out.write("\n" if answer == shown else f"\n\n{answer}\n")
     for line in _panel_lines(sources):
         out.write(f"  {line}\n")
