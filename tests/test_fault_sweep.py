@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -331,7 +332,7 @@ STUDY = Case(_study_make, ("study.sqlite",), lambda w: Study(StudyDB(w.folder / 
 
 
 def _bank_settings(w: World):
-    return replace(w.settings, index_dir=w.folder, study_db=w.folder / f"study-{len(list(w.folder.iterdir()))}.sqlite")
+    return replace(w.settings, index_dir=w.folder, study_db=w.folder / f"study-{uuid.uuid4().hex}.sqlite")  # a new one
 
 
 def _bank_make(w: World) -> None:

@@ -218,6 +218,7 @@ def test_staff_see_class_insights_rendered(browser, study_app):  # noqa: F811
         wait_for_text(page, "#staff-insights", "3 questions, 2 refused", 60)
         report = markdown(page, "#staff-insights")
         assert "pizza" in report and section in report
+        page.locator("#staff-insights-plot").scroll_into_view_if_needed()  # the image loads lazily, once in view
         page.wait_for_selector("#staff-insights-plot img", timeout=30_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "staff-insights.png"), full_page=True)

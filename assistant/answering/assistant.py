@@ -1,8 +1,7 @@
 """The answer pipeline shared by the CLI, the UI and the evaluation harness.
 
-question → checks → retrieval (with the previous turn for follow-ups) → answerability gate →
-prompt with numbered slides → streamed model reply → sentence-to-slide citations → checks after
-the model (leaked instructions, unsupported answers, the model's own refusal) → ``Answer``.
+question → checks → retrieval (with the previous turn for follow-ups) → answerability gate → prompt with
+numbered slides → streamed reply → citations → checks after the model (leaks, support, truth) → ``Answer``.
 
 ``Assistant.ask`` yields events as they happen, so the sources can be shown before the first
 token and the reply streamed as it is decoded; the last event carries the finished ``Answer``.
@@ -255,7 +254,8 @@ class Assistant:
         context = retrieval.hits[: self.settings.context_k]
         sentences = self._shown_sentences(result, raw, context, gen)
         if not any(s["source"] for s in sentences) and context:
-            sentences = overview(context[0].chunk) if is_broad(result.question) else self._nearest(result, context[0])
+            top = context[0].chunk
+            sentences = overview(top) if is_broad(result.question) else truth.slide_answer(result.question, top)
         cited: dict[str, Citation] = {}
         for sentence in sentences:
             if sentence["source"] is None:
@@ -352,14 +352,6 @@ class Assistant:
         if p_yes >= truth.JUDGE_YES:
             return replace(verdict, judge=p_yes)
         return truth.Verdict(False, "judge", "", p_yes)
-
-    @staticmethod
-    def _nearest(result: Answer, hit) -> list[dict]:
-        """The top slide's line nearest the question, quoted, when none of the reply's sentences held."""
-        line = truth.nearest_line(result.question, evidence_text(hit.chunk.search_text), hit.chunk.title)
-        if not line:
-            return []
-        return [{"text": quote(line), "source": hit.chunk.slide_id, "support": 1.0, "check": "slide", "evidence": line}]
 
     @staticmethod
     def _evidence(text: str, slide_text: str, question: str, title: str, verdict: truth.Verdict) -> str:

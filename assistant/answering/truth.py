@@ -22,7 +22,8 @@ import re
 from dataclasses import dataclass
 
 from assistant.answering import prompts
-from assistant.answering.shaping import is_question
+from assistant.answering.citations import evidence_text
+from assistant.answering.shaping import is_question, quote
 from assistant.corpus.tables import table_entity
 from assistant.text import NUMBER, tokenize
 
@@ -256,6 +257,14 @@ def nearest_line(question: str, slide_text: str, title: str = "") -> str:
     """
     line = evidence_line("", slide_text, question, title)
     return line if line and len(content(question) & content(line)) >= MIN_ASKED else ""
+
+
+def slide_answer(question: str, chunk) -> list[dict]:
+    """``nearest_line`` of ``chunk`` as the one shown sentence, quoted and cited; [] when there is none."""
+    line = nearest_line(question, evidence_text(chunk.search_text), chunk.title)
+    if not line:
+        return []
+    return [{"text": quote(line), "source": chunk.slide_id, "support": 1.0, "check": "slide", "evidence": line}]
 
 
 def answers_yes_or_no(sentence: str) -> bool:

@@ -98,6 +98,8 @@ def _trusted(spec: EmbedderSpec, folder: Path) -> dict | None:
     manifest = read_json(folder / "manifest.json")
     graph = folder / "model.onnx"
     if not manifest or manifest.get("format") != ONNX_FORMAT or manifest.get("source") != _source_id(spec):
+        if manifest is None and (folder / "manifest.json").exists():
+            log.warning("the ONNX query encoder's manifest in %s is unreadable; exporting it again", folder)
         return None
     if not graph.is_file() or graph.stat().st_size != manifest.get("size") or sha256_file(graph) != manifest["sha256"]:
         log.warning("the ONNX query encoder in %s is damaged; exporting it again", folder)
