@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 
 from assistant.engines.decoding import greedy  # noqa: E402
 from assistant.engines.decoding.kvbuffer import RoomyLayer, with_room  # noqa: E402
+from tests.fakes import tiny_qwen  # noqa: E402
 
 
 def _tiny_model(dtype):
@@ -86,21 +87,9 @@ def test_prompt_lookup_drafts_what_followed_the_latest_occurrence_of_the_last_to
 
 def _int4_model():
     """A small Qwen2 with the int4 layers the real decoder has (rows computed alike in any batch)."""
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
     from assistant.engines.decoding import int4
 
-    config = Qwen2Config(
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=320,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(0)
-    model = Qwen2ForCausalLM(config).to(torch.bfloat16).eval()
+    model = tiny_qwen()
     int4.quantize_decoder(model)
     return model
 
