@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import platform
 import statistics
 import sys
 import time
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.answering.assistant import Assistant  # noqa: E402
 from assistant.answering.citations import SUPPORTED  # noqa: E402
 from assistant.config import Settings  # noqa: E402
+from assistant.engines.choice import machine  # noqa: E402
 from assistant.evaluation.practice import key_support  # noqa: E402
 from assistant.practice.export import export_json  # noqa: E402
 from assistant.practice.sets import generate_set  # noqa: E402
@@ -69,10 +69,13 @@ def main() -> None:
 
     print(f"# Practice questions: {args.n} MCQs over the whole deck\n")
     print(
-        f"- model: {result.model}; machine: {platform.machine()}, {settings.threads} threads; "
+        f"- model: {result.model}; engine: {assistant.settings.engine}; {settings.threads} threads; "
         f"wall time {wall / 60:.1f} min"
     )
+    print(f"- CPU: {machine().describe()}")
     print(f"- {result.message}")
+    if result.barren:
+        print(f"- slides whose every draft failed: {'; '.join(result.barren)}")
     print(f"- accepted: {accepted} of {args.n} requested, in {result.attempts} attempts")
     if result.seconds_per_accepted:
         times = result.seconds_per_accepted
@@ -112,7 +115,7 @@ def main() -> None:
         print(
             f"{n}. {item.question}  \n   key: {item.answer} | distractors: "
             f"{'; '.join(o for o in item.options if o != item.answer)}  \n"
-            f"   slide {src['slide']} ({src['title']}), support {score:.2f}, in top 3: {'yes' if top else 'no'}"
+            f"   slide {src.slide} ({src.title}), support {score:.2f}, in top 3: {'yes' if top else 'no'}"
         )
 
 

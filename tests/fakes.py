@@ -62,19 +62,24 @@ class ScriptedGenerator(Generator):
     """Replies from a list, in order; records the prompts so tests can see retries vary them.
 
     A self-check reading is answered from ``picks`` (question -> the option the model "chooses"), by
-    the letter that option has in the order shown, so a script does not depend on the shuffle.
+    the letter that option has in the order shown, so a script does not depend on the shuffle; a
+    reading of whether a wrong option is a member of the key says "Yes" for the options in ``members``.
     """
 
     name = "scripted"
 
-    def __init__(self, replies: list[str], picks: dict[str, str] | None = None) -> None:
+    def __init__(self, replies: list[str], picks: dict[str, str] | None = None, members: set[str] = frozenset()):
         self.replies = list(replies)
         self.picks = picks or {}
+        self.members = set(members)
         self.prompts: list[str] = []
 
     def stream(self, messages, max_new_tokens=200):
         prompt = messages[-1]["content"]
         self.prompts.append(prompt)
+        if prompt.startswith('Is "') and "another name for" in prompt:
+            yield "Yes" if prompt.split('"')[1] in self.members else "No"
+            return
         if "Reply with the letter only" in prompt:
             shown = dict(re.findall(r"^([A-D])\. (.*)$", prompt, re.MULTILINE))
             pick = next((p for q, p in self.picks.items() if f"Question: {q}" in prompt), None)
@@ -125,7 +130,7 @@ def bag_of_words(texts: list[str]):
     return out / np.where(norms == 0, 1, norms)
 
 
-def fake_assistant(replies: list[str], picks: dict[str, str] | None = None):
+def fake_assistant(replies: list[str], picks: dict[str, str] | None = None, members: set[str] = frozenset()):
     from types import SimpleNamespace
 
     chunks = [
@@ -133,7 +138,7 @@ def fake_assistant(replies: list[str], picks: dict[str, str] | None = None):
         chunk(31, "Robustness", "Adversarial training (AT)", AT_SLIDE.split("\n", 1)[1]),
         chunk(37, "Robustness", "GANs summary", GAN_SLIDE.split("\n", 1)[1]),
     ]
-    gen = ScriptedGenerator(replies, picks)
+    gen = ScriptedGenerator(replies, picks, members)
     return SimpleNamespace(
         index=SimpleNamespace(chunks=chunks),
         embedder=SimpleNamespace(embed=bag_of_words),

@@ -489,6 +489,7 @@ def test_reasons_are_the_documented_ones():
         "key_stands_out",
         "negated_distractors",
         "one_template",
+        "member_of_key",
         "key_in_question",
         "slide_question",
     }

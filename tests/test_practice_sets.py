@@ -38,11 +38,11 @@ def test_generate_set_retries_rejects_and_counts():
 
     replies = [
         "Sorry, I cannot do that.",  # slide 31, attempt 1: unparseable
-        mcq_reply("According to the slide, what robustifies models?", ["AT", "Dropout", "Decay", "Stop"], 0, "AT."),
-        AT_REPLY,  # attempt 3: accepted, the self-check agreeing in every order
+        AT_REPLY,  # attempt 2: accepted, the self-check agreeing in every order
         GAN_REPLY,  # slide 37: asked earlier in the session
         GAN2_REPLY,  # the self-check disagrees with the key
-        mcq_reply("Q?", ["a", "b", "c"], 0, "E."),  # three options
+        mcq_reply("Q?", ["a", "b", "c"], 0, "E."),  # two failures on slide 37: back on slide 31, three options
+        mcq_reply("According to the slide, what robustifies models?", ["AT", "Dropout", "Decay", "Stop"], 0, "AT."),
     ]
     picks = {
         "What is the best known way to make models robust to lp attacks?": "Adversarial training",
@@ -59,10 +59,15 @@ def test_generate_set_retries_rejects_and_counts():
         unparseable=1, not_self_contained=1, self_check_failed=1, duplicate_question=1, mcq_shape=1
     )
     assert result.attempts == 6 and result.first_try_accepted == 0 and len(result.seconds_per_accepted) == 1
-    assert result.message == "Generated 1 of 2 questions: the slides of this section support no more."
+    assert result.barren == ["GANs summary"]
+    assert result.message == (
+        "Generated 1 of 2 questions: the slides of this section support no more. "
+        "No item passed the checks on: GANs summary."
+    )
     assert events[-1] == (1, 2, "done")
     generation_prompts = [p for p in gen.prompts if "Reply with JSON" in p]
     assert len(set(generation_prompts)) == len(generation_prompts)  # every retry asks differently
+    assert "Adversarial training (AT)" in generation_prompts[4]  # after two failures on slide 37, another slide
     assert all("CS 182" not in p for p in gen.prompts)  # the title slide is too short to ask about
     readings = [p for p in gen.prompts if "Question: What is the best known way" in p]
     keys = [re.search(r"^([A-D])\. Adversarial training$", p, re.MULTILINE)[1] for p in readings]
@@ -160,8 +165,9 @@ def test_wrong_options_are_replaced_once_keeping_question_and_key():
     repair_prompts = [p for p in gen.prompts if "Write 5 wrong answers" in p]
     assert len(repair_prompts) == 2 and "Correct answer: Adversarial training" in repair_prompts[0]
     assert "Correct answer: They are not density models" in repair_prompts[1]
-    assert "Reply with JSON only, on one line" in gen.prompts[7]  # no second repair of the same draft
-    assert all(p.startswith("Course slides:\n\n[1] ") for p in gen.prompts)  # one shared opening, then the task
+    drafted = [p for p in gen.prompts if "another name for" not in p]  # the key's members read without a slide
+    assert "Reply with JSON only, on one line" in drafted[7]  # no second repair of the same draft
+    assert all(p.startswith("Course slides:\n\n[1] ") for p in drafted)  # one shared opening, then the task
 
 
 def test_a_repair_keeps_the_drafts_good_wrong_options_where_too_few_new_ones_qualify():

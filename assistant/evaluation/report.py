@@ -176,6 +176,7 @@ FLAWS = {
     "key_stands_out": "key stands out by length",
     "distractor_on_slide": "a wrong option the slide states",
     "duplicate_options": "two options one answer",
+    "member_of_key": "a wrong option a part, kind or other name of the key",
 }
 
 

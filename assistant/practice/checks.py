@@ -43,6 +43,7 @@ REASONS = (
     "key_stands_out",
     "negated_distractors",
     "one_template",
+    "member_of_key",
     "key_in_question",
     "slide_question",
 )

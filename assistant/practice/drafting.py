@@ -37,7 +37,9 @@ from assistant.practice.checks import (
     reword_slide_reference,
 )
 from assistant.practice.checks_options import check_mcq_shape, is_last_option, pick_distractors
+from assistant.practice.deck_options import deck_options
 from assistant.practice.items import LETTERS, PracticeItem, SlideRef
+from assistant.practice.members import check_members
 from assistant.practice.parsing import Draft, parse_letter, parse_reply, parse_wrong_options
 from assistant.practice.slides import quote_slide, slide_text
 from assistant.practice.streaming import QuestionWatch, UsableWrong, complete
@@ -53,7 +55,15 @@ SELF_CHECK_TOKENS = 4
 DISTRACTOR_TOKENS = 120  # five short wrong options in JSON
 # Faults of the wrong options alone: new wrong options can save the draft
 REPAIRABLE = frozenset(
-    {"duplicate_options", "distractor_on_slide", "key_stands_out", "negated_distractors", "one_template", "mcq_shape"}
+    {
+        "duplicate_options",
+        "distractor_on_slide",
+        "key_stands_out",
+        "negated_distractors",
+        "one_template",
+        "member_of_key",
+        "mcq_shape",
+    }
 )
 # Asked for wrong answers to a sentence-long key, the model writes copies of the key: in four 20-question
 # runs no repair of a key of 15 words or more got through (0 of 16, every one duplicate_options).
@@ -128,16 +138,23 @@ def to_item(draft: Draft, qtype: str, chunk: Chunk) -> PracticeItem:
 
 
 def with_wrong_options(
-    question: str, key: str, wrong: Sequence[str], explanation: str, chunk: Chunk, embed: Embed | None = None
+    question: str,
+    key: str,
+    wrong: Sequence[str],
+    explanation: str,
+    chunk: Chunk,
+    embed: Embed | None = None,
+    deck: Sequence[str] = (),
 ) -> Draft:
     """An MCQ draft from its key and a list of wrong answers: three of them, the best available.
 
-    The model is asked for more wrong answers than needed, so that the first three that differ from
-    the key and from each other (and are not slide facts) can be kept. When fewer than three qualify,
-    the rest are filled from the others in order, so the checks still name the fault (a near-copy,
-    a slide fact); with fewer than three in all the item fails ``check_mcq_shape``.
+    ``deck`` (``deck_options``: terms of the key's kind from neighbouring slides) are tried first,
+    then the model's, which it is asked for more of than needed: the first three that differ from
+    the key and from each other (and are not slide facts) are kept. When fewer than three qualify,
+    the rest are filled from the model's others in order, so the checks still name the fault (a
+    near-copy, a slide fact); with fewer than three in all the item fails ``check_mcq_shape``.
     """
-    chosen = pick_distractors(key, wrong, slide_text(chunk), embed=embed)
+    chosen = pick_distractors(key, [*deck, *wrong], slide_text(chunk), embed=embed)
     chosen += [w for w in wrong if w not in chosen][: 3 - len(chosen)]
     return Draft(question, explanation, options=[key, *chosen], answer_index=0)
 
@@ -214,7 +231,8 @@ def attempt_item(
         compact = draft is not None and draft.compact
         if compact:
             explanation = draft.explanation or quote_slide(chunk, draft.question, draft.answer)
-            draft = with_wrong_options(draft.question, draft.answer, draft.wrong, explanation, chunk, embed)
+            deck = deck_options(draft.answer, draft.question, chunk, assistant.index.chunks, embed)
+            draft = with_wrong_options(draft.question, draft.answer, draft.wrong, explanation, chunk, embed, deck)
     else:
         compact = True
         enough = UsableWrong(repair.answer, slide_text(chunk), embed)  # three usable: the rest would not be used
@@ -225,7 +243,7 @@ def attempt_item(
             stop=lambda text: enough(text) and enough.usable >= 3,
         )
         wrong = parse_wrong_options(reply)
-        # The new wrong options come first; the draft's own fill in where fewer than three new ones qualify.
+        # The new wrong options come first (the deck's were tried in the draft); the draft's own fill in.
         kept = [option for option in repair.options if option != repair.answer]
         draft = (
             None
@@ -244,6 +262,8 @@ def attempt_item(
     reason = check_item(item, slide_text(chunk), previous, embed) or check_same_answer(item, taken, embed)
     if cut and reason is None:
         reason = check_mcq_shape(draft) or "duplicate_options"  # cut short, so never shown as it is
+    if reason is None:
+        reason = check_members(gen, item)
     if reason is None and self_check and qtype in ("mcq", "tf"):
         for shown in self_check_orders(item):
             count = len(shown.options)  # the reply ends at its letter, not at the token limit

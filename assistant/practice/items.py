@@ -71,6 +71,7 @@ class PracticeSet:
     first_try_accepted: int = 0
     repaired: int = 0  # accepted after a rejected draft got new wrong options
     seconds_per_accepted: list[float] = field(default_factory=list)
+    barren: list[str] = field(default_factory=list)  # titles of slides whose drafts all failed
     message: str = ""
 
     def to_dict(self) -> dict:

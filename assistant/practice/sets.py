@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]  # (accepted, requested, status line)
 
+# Failed drafts on one slide before the slot moves to another: a slide that failed twice seldom
+# yields on the third or later try, and such slides were where a whole-section set spent most.
+SLIDE_DRAFTS = 2
+
 
 def _scope(section: str | None, topic: str | None, slide_ids: Sequence[str] | None) -> tuple[str, str]:
     """A label for the request and the phrase used when it runs out of material."""
@@ -57,10 +61,12 @@ def generate_set(
 ) -> PracticeSet:
     """Up to ``n`` checked items of ``qtype``; fewer (with a ``message`` saying so) when retries run out.
 
-    Each planned slide gets up to ``max_attempts_per_item`` drafts (the last one on a spare slide when
-    there is one); drafts a slot did not need go to extra slots on unused or least-used slides, so one
-    bad slide does not cost a question. A draft rejected for its wrong options alone gets one more call
-    for new ones. At most ``n * max_attempts_per_item`` drafts, so at most twice that many calls.
+    Each slot gets up to ``max_attempts_per_item`` drafts, at most ``SLIDE_DRAFTS`` failed ones on one
+    slide before it moves to a spare slide or the least-used other one; drafts a slot did not need go to
+    extra slots on unused or least-used slides, so one bad slide does not cost a question. A draft
+    rejected for its wrong options alone gets one more call for new ones. At most
+    ``n * max_attempts_per_item`` drafts, so at most twice that many calls. Slides whose every draft
+    failed are named in the set's ``barren`` and its message.
     """
     if qtype not in QTYPES:
         raise AssistantError(f"unknown question type {qtype!r}; choose one of: {', '.join(QTYPES)}")
@@ -75,6 +81,7 @@ def generate_set(
     result = PracticeSet([], n, qtype, scope, model=gen.name)
     asked: dict[str, list[str]] = {}  # questions written per slide (accepted or not): the next prompt avoids them
     visits: Counter = Counter()
+    failed: Counter = Counter()  # rejected drafts per slide
     opened: set[str] = set()  # slides whose prompt opening the engine was asked to keep
     budget, drafts, slot, since = n * max_attempts_per_item, 0, 0, time.perf_counter()
     while len(result.items) < n and drafts < budget:
@@ -87,7 +94,7 @@ def generate_set(
         stale = False  # the last draft repeated a question written before on this slide
         while repair is not None or (tries < max_attempts_per_item and drafts < budget):
             if repair is None:
-                if stale or (tries and tries == max_attempts_per_item - 1 and spares):  # repeating, or a last try
+                if stale or (failed[chunk.slide_id] and failed[chunk.slide_id] % SLIDE_DRAFTS == 0):
                     chunk, stale = _next_slide(chunk, spares, pool, visits), False
                 tries += 1
                 drafts += 1
@@ -115,6 +122,7 @@ def generate_set(
                 result.repaired += repair is not None
                 break
             result.rejections[attempt.reason] += 1
+            failed[chunk.slide_id] += repair is None
             # Only the wrong options failed: keep the question and key, ask once for new wrong options.
             repair = (
                 draft
@@ -124,6 +132,8 @@ def generate_set(
                 else None
             )
         slot += 1
+    took = {ref.slide_id for item in result.items for ref in item.source}
+    result.barren = [c.title for c in pool if failed[c.slide_id] and c.slide_id not in took]
     _finish(result, progress, scope, material)
     return result
 
@@ -190,4 +200,6 @@ def _finish(result: PracticeSet, progress: ProgressFn | None, scope: str, materi
         result.message = f"Generated {got} of {n} questions: {material} support no more."
     else:
         result.message = f"No question passed the checks: {material} support none; try another section or topic."
+    if result.barren and got < n:
+        result.message += f" No item passed the checks on: {'; '.join(result.barren)}."
     log.info("%s attempts=%d rejections=%s", result.message, result.attempts, dict(result.rejections))
