@@ -200,6 +200,44 @@ def test_building_the_bank_resumes_where_it_stopped(tmp_path):
     again = build_bank(assistant, study.bank, qtypes=("mcq",), max_attempts=1)
     assert again.skipped == 1 and again.added["mcq"] == 0  # the filled slide is not asked again
     assert not any("robustify" in p for p in gen.prompts)
+    gen.prompts.clear()
+    other = build_bank(assistant, study.bank, qtypes=("mcq",), max_attempts=1, section="Deck")
+    assert other.skipped == 0 and other.short == [] and gen.prompts == []  # the title slide alone: nothing usable
+    with pytest.raises(AssistantError, match="not a section"):
+        build_bank(assistant, study.bank, qtypes=("mcq",), section="Nowhere")
+
+
+BUILDER = """
+import sys
+from pathlib import Path
+from assistant.study.build import build_bank
+from assistant.study.db import StudyDB
+from assistant.study.review import Study
+from tests.fakes import AT_REPLY, AT_SLIDE, chunk, fake_assistant
+picks = {"What is the best known way to make models robust to lp attacks?": "Adversarial training"}
+assistant, _ = fake_assistant([AT_REPLY] * 100, picks)
+body = AT_SLIDE.split("\\n", 1)[1]
+assistant.index.chunks = [
+    chunk(n, "Robustness", f"Adversarial training, part {n}", f"{body}\\nPart {n} of the notes.") for n in range(40)
+]
+study = Study(StudyDB(Path(sys.argv[1])))
+build_bank(assistant, study.bank, qtypes=("mcq",), max_attempts=1, progress=lambda done, *_: print(done, flush=True))
+"""
+
+
+def test_kill_9_during_a_bank_build_then_a_restart_loses_and_repeats_nothing(tmp_path):
+    """The builder, killed with SIGKILL part way, keeps the items it finished; run again, it adds only the rest."""
+    path = tmp_path / "study.sqlite"
+    killed_after(BUILDER, path, 15)  # the 15th line is printed as slide 14's item is started
+    kept = Study(StudyDB(path)).bank.items()
+    assert 13 <= len(kept) <= 15  # at most the item being written is lost
+    finished = subprocess.run([sys.executable, "-c", BUILDER, str(path)], cwd=ROOT, capture_output=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr.decode()[-2000:]
+    study = Study(StudyDB(path))
+    items = study.bank.items()
+    assert sorted(b.slide_id for b in items) == sorted(f"d#{n}" for n in range(40))  # each slide once
+    assert {b.id for b in kept} <= {b.id for b in items}  # what the killed run wrote is still there
+    assert study.db.query("PRAGMA integrity_check")[0][0] == "ok"
 
 
 def test_hints_go_from_the_slide_to_a_cloze_to_the_answer():

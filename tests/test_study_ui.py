@@ -136,6 +136,7 @@ def test_staff_retire_an_item_and_students_never_see_it_again(browser, study_app
     try:
         page.goto(url)
         page.get_by_role("tab", name="Staff").click()
+        page.wait_for_selector("#staff-items .katex", timeout=10_000)  # the bank's math rendered, not raw
         retired_id, retired = next(iter(items.items()))
         page.fill("#staff-item input", str(retired_id))
         page.click("#staff-retire")

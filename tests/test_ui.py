@@ -209,3 +209,25 @@ def test_waiting_students_see_their_place_in_the_queue_and_get_their_own_answer(
     for job, (_, title) in zip(jobs, asked, strict=True):
         chat, sources = job.result()
         assert reply_of(chat) and title in sources  # each session got the sources of its own question
+
+
+def test_a_fast_stream_is_sent_on_a_few_times_a_second_not_per_token():
+    """Each update costs the app's process CPU the engine shares, so tokens are batched into ~4 updates a second."""
+    from types import SimpleNamespace
+
+    from assistant.answering.reply import TokenEvent
+
+    def ask(delay: float):
+        def events(message, history=None, model=None):
+            for n in range(3 if delay else 300):
+                time.sleep(delay)
+                yield TokenEvent(f"w{n} ")
+            raise AssistantError("stopped here")
+
+        return SimpleNamespace(ask=events)
+
+    fast = list(ui.chat_handler(ask(0.0), 2000)("q?", [], None))
+    shown = [reply_of(chat) for chat, _, _ in fast]
+    assert len(shown) <= 4 and shown[1].startswith("w0") and shown[-1] == "stopped here"
+    slow = [reply_of(chat) for chat, _, _ in ui.chat_handler(ask(ui.STREAM_EVERY_S + 0.05), 2000)("q?", [], None)]
+    assert [s.split()[-1] for s in slow[1:-1]] == ["w0", "w1", "w2"]  # a slow stream shows every token

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from assistant.practice.items import QTYPES
 from assistant.practice.sets import generate_set
-from assistant.practice.slides import usable
+from assistant.practice.slides import resolve_section, usable
 from assistant.study.bank import Bank
 
 if TYPE_CHECKING:
@@ -39,10 +39,13 @@ def build_bank(
     per_slide: int = 1,
     progress: Progress | None = None,
     max_attempts: int = 3,
+    section: str | None = None,
 ) -> BuildReport:
-    """Give every usable slide ``per_slide`` checked items of each type in ``qtypes``."""
+    """Give every usable slide (of ``section``, when named) ``per_slide`` checked items of each type in ``qtypes``."""
     report, start = BuildReport(), time.perf_counter()
-    slides = list({c.slide_id: c for c in assistant.index.chunks if usable(c)}.values())
+    chunks = assistant.index.chunks
+    wanted = resolve_section(section, chunks) if section else None
+    slides = list({c.slide_id: c for c in chunks if usable(c) and wanted in (None, c.section)}.values())
     pairs = [(chunk, qtype) for chunk in slides for qtype in qtypes]
     for done, (chunk, qtype) in enumerate(pairs):
         if progress:

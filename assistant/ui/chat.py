@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,9 @@ SOURCES_EMPTY = (
     '<div class="src-empty">The slides behind each answer appear here, numbered like the [n] markers in it.</div>'
 )
 # Placeholders until the first token; plain text, since headless and lab browsers may lack emoji fonts.
+# At most this often a streamed reply is sent on: each update is diffed and sent by gradio in this
+# process, whose CPU the engine's threads share (all of it, on a 2-core laptop).
+STREAM_EVERY_S = 0.25
 SLIDE_CHARS = 300  # enough of a slide to recognise it; the full slide is one click away in the deck
 SOURCES_CSS = """
 .src-head { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
@@ -131,7 +135,7 @@ def chat_handler(
         sources = SOURCES_EMPTY
         yield _copy(messages), sources, turns
         retrieval = None
-        streamed = ""
+        streamed, shown = "", 0.0
         try:
             for event in assistant.ask(message, history=turns, model=model or None):
                 if isinstance(event, SourcesEvent):
@@ -140,6 +144,8 @@ def chat_handler(
                     reply["content"] = WRITING
                 elif isinstance(event, TokenEvent):
                     streamed += event.text
+                    if time.monotonic() - shown < STREAM_EVERY_S:
+                        continue
                     reply["content"] = text(streamed)
                 elif isinstance(event, DoneEvent):
                     done = event.answer
@@ -149,6 +155,7 @@ def chat_handler(
                     turns = [*turns, Turn(done.question, done.answer, done.query)]
                     if record:
                         record(done)
+                shown = time.monotonic()
                 yield _copy(messages), sources, turns
         except AssistantError as err:
             reply["content"] = text(err)

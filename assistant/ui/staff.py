@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 ALL = "— all —"
 COLUMNS = ["id", "status", "type", "slide", "question", "answer"]
+# The question and answer as markdown, so their math renders as on the Practice tab (as inert text).
+DATATYPES = ["number", "str", "str", "str", "markdown", "markdown"]
 
 
 class StaffHandlers:
@@ -41,8 +43,8 @@ class StaffHandlers:
                 b.status,
                 b.item.type,
                 b.item.source[0].slide if b.item.source else "",
-                b.item.question,
-                answer_text(b.item),
+                text(b.item.question),
+                text(answer_text(b.item)),
             ]
             for b in items
         ]
@@ -106,6 +108,7 @@ def staff_tab(assistant: Assistant, study: Study) -> None:
     table = gr.Dataframe(
         handlers.table(ALL, ALL),
         headers=COLUMNS,
+        datatype=DATATYPES,
         interactive=False,
         wrap=True,
         latex_delimiters=LATEX,
