@@ -175,6 +175,28 @@ def test_a_key_much_longer_than_every_wrong_option_gives_itself_away():
     assert check_key_stands_out(even) is None
 
 
+def test_a_key_of_another_shape_or_wording_than_every_wrong_option_gives_itself_away():
+    def item(key: str, wrong: list[str]):
+        return mcq("Which one?", [key, *wrong], key, "E.")
+
+    assert check_key_stands_out(item("5-7pm", ["6pm", "8pm", "9pm"])) == "key_stands_out"  # the only span
+    assert check_key_stands_out(item("$-\\max_k p(y=k|x)$", ["The sum", "The mean", "The median"])) == "key_stands_out"
+    assert check_key_stands_out(item("BERT, GPT, ViT, MAE", ["Decoder", "Encoder", "Transformer"])) == "key_stands_out"
+    used_for = ["GANs are used for image classification", "GANs are used for audio", "GANs are used for text"]
+    assert check_key_stands_out(item("GANs are the go-to model for image generation", used_for)) == "key_stands_out"
+    longer = "An adversarial example made for one model can often attack many other models too"
+    assert check_key_stands_out(item(longer, ["They always work", "They never transfer", "Only one model"])) == (
+        "key_stands_out"
+    )
+    # fair: one shape for all, or wrong options that open alike as the key does, or lengths within reach
+    assert check_key_stands_out(item("5-7pm", ["6-8pm", "4-6pm", "7-9pm"])) is None
+    assert check_key_stands_out(item("GANs are used for images", used_for)) is None
+    assert (
+        check_key_stands_out(item("Domain adaptation", ["Domain generalization", "Domain shift", "Rebalancing"]))
+        is None
+    )
+
+
 def test_wrong_options_that_are_all_negations_give_the_key_away():
     key = "Generating realistic samples"
     negations = ["Not suitable for regression", "Never used for classification", "They cannot estimate densities"]

@@ -20,6 +20,8 @@ from assistant.text import tokenize
 OPTION_COSINE = 0.98  # 0.95 would reject good one-word-flip distractors ("fewer"/"more" samples: 0.97)
 DISTRACTOR_RUN = 0.75  # share of a distractor's words found as one run on the slide that makes it a slide fact
 KEY_WORDS_ALONE = 6  # a key this long, and over twice as long as every wrong option, gives itself away
+KEY_LONGER, KEY_MORE_WORDS = 1.6, 5  # or this many times as long, and this many words more
+SHARED_LEAD = 2  # words all wrong options open with, the key not: it stands out ("GANs are used for ...")
 
 _NEGATIONS = frozenset({"not", "no", "never", "cannot", "nt"})
 # "all/none of the above" as a wrong option stays meaningful when kept last (``drafting.to_item`` does).
@@ -72,13 +74,51 @@ def check_duplicate_options(item: PracticeItem, embed: Embed | None = None) -> s
     return None
 
 
+def _shape(option: str) -> tuple[bool, bool, bool]:
+    """What an option looks like at a glance: (math or a formula, a list of three or more, a span of numbers)."""
+    return (
+        bool(re.search(r"[$\\_|=^]", option)),
+        option.count(",") >= 2,
+        bool(re.search(r"\d\s*[-–]\s*\d", option)),
+    )
+
+
+def _shared_lead(options: Sequence[str]) -> list[str]:
+    """The words every one of ``options`` opens with (articles aside)."""
+    forms = [option_form(option).split() for option in options]
+    lead: list[str] = []
+    for words in zip(*forms, strict=False):
+        if len(set(words)) > 1:
+            break
+        lead.append(words[0])
+    return lead
+
+
 def check_key_stands_out(item: PracticeItem) -> str | None:
-    """A key that is a whole slide sentence among one-phrase wrong options is picked without knowing anything."""
+    """A key that a student can pick by its form alone, without knowing anything.
+
+    By length: a whole slide sentence among one-phrase wrong options. By shape: the only formula,
+    list or span of numbers ("5-7pm" among "6pm", "8pm", "9pm"). By wording: the wrong options all
+    open alike ("GANs are used for ...") and the key does not.
+    """
     if item.type != "mcq":
         return None
+    wrong = [option for option in item.options if option != item.answer]
+    if not wrong:
+        return None
     key = len(item.answer.split())
-    longest_wrong = max((len(o.split()) for o in item.options if o != item.answer), default=0)
-    return "key_stands_out" if key > KEY_WORDS_ALONE and key > 2 * longest_wrong else None
+    longest = max(len(option.split()) for option in wrong)
+    if key > KEY_WORDS_ALONE and key > 2 * longest:
+        return "key_stands_out"
+    if key >= KEY_LONGER * longest and key - longest >= KEY_MORE_WORDS:
+        return "key_stands_out"
+    shapes = {_shape(option) for option in wrong}
+    if len(wrong) >= 2 and len(shapes) == 1 and _shape(item.answer) not in shapes:
+        return "key_stands_out"
+    lead = _shared_lead(wrong)
+    if len(wrong) >= 2 and len(lead) >= SHARED_LEAD and option_form(item.answer).split()[: len(lead)] != lead:
+        return "key_stands_out"
+    return None
 
 
 def negated(option: str) -> bool:
@@ -210,8 +250,9 @@ def pick_distractors(
 
 
 def _completes_flaw(key: str, chosen: list[str], candidate: str, k: int) -> bool:
-    """Whether ``candidate`` as the last wrong option would make the set negation-only or one template."""
+    """Whether ``candidate`` as the last wrong option would make the set a flawed one (see ``check_item``)."""
     if len(chosen) != k - 1:
         return False
     item = PracticeItem("", "mcq", [key, *chosen, candidate], key, "")
-    return check_negated_distractors(item) is not None or check_one_template(item) is not None
+    checks = (check_negated_distractors, check_one_template, check_key_stands_out)
+    return any(check(item) is not None for check in checks)
