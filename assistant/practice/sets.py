@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]  # (accepted, requested, status line)
 
-# Failed drafts on one slide before the slot moves to another: a slide that failed twice seldom
-# yields on the third or later try, and such slides were where a whole-section set spent most.
+# Failed drafts on one slide before the slot moves to another: slides that need many drafts were
+# where whole-section sets spent most of their time (docs/decisions/item-flaws.md).
 SLIDE_DRAFTS = 2
 
 
