@@ -27,6 +27,7 @@ def test_an_item_keeps_its_json_form_with_a_typed_source():
         "first_try_accepted": 0,
         "repaired": 0,
         "seconds_per_accepted": [],
+        "barren": [],
         "message": "",
     }
 

@@ -23,6 +23,7 @@ KEY_WORDS_ALONE = 6  # a key this long, and over twice as long as every wrong op
 KEY_LONGER, KEY_MORE_WORDS = 1.6, 5  # or this many times as long, and this many words more
 SHARED_LEAD = 2  # words all wrong options open with, the key not: it stands out ("GANs are used for ...")
 
+_MATH_SPAN = re.compile(r"\$\$?[^$]+\$\$?")
 _NEGATIONS = frozenset({"not", "no", "never", "cannot", "nt"})
 # "all/none of the above" as a wrong option stays meaningful when kept last (``drafting.to_item`` does).
 _LAST_OPTION = re.compile(r"^\s*(all|none) of the above\W*$", re.IGNORECASE)
@@ -76,8 +77,9 @@ def check_duplicate_options(item: PracticeItem, embed: Embed | None = None) -> s
 
 def _shape(option: str) -> tuple[bool, bool, bool]:
     """What an option looks like at a glance: (math or a formula, a list of three or more, a span of numbers)."""
+    words = _MATH_SPAN.sub(" ", option)  # math inside a sentence ("robust to $\\ell_p$ attacks") is notation
     return (
-        bool(re.search(r"[$\\_|=^]", option)),
+        bool(re.search(r"[\\_|=^]", words)) or ("$" in option and not words.split()),
         option.count(",") >= 2,
         bool(re.search(r"\d\s*[-–]\s*\d", option)),
     )

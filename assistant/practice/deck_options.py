@@ -26,7 +26,7 @@ LIMIT = 6  # candidates offered: with the model's own wrong answers, enough to k
 MIN_COSINE = 0.35
 
 _EMPHASIS = re.compile(r"\*\*([^*\n]+?)\*\*|(?<![*\w])\*([^*\n]+?)\*(?![*\w])")
-_QUANTITY = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?%?(?![\w.])")
+_QUANTITY = re.compile(r"(?<![\w.])\d+(?:\.\d+)? ?%?(?![\w.])")
 _GENERIC_TITLES = frozenset({"overview", "outline", "summary", "questions", "recap", "announcements", "review"})
 _GENERIC_TITLE_WORDS = re.compile(r"\s+(?:summary|overview|recap|basics)\s*$", re.IGNORECASE)
 

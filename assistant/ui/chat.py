@@ -1,13 +1,10 @@
 """The browser UI: a gradio Blocks app over ``Assistant.ask``, and ``serve`` behind ``assistant chat``.
 
-The chat handler is a plain generator (``chat_handler``) so tests can drive it without a browser;
-``create_app`` only wires it to components, and ``serve`` adds the policy around the server (local
-only unless ``--allow-remote``, optional password, models loaded before the first student).
-
-Everything a user or a slide supplies is escaped before it reaches the page: the chatbot renders
-markdown and the sources panel is HTML, and neither may turn a question into markup or script.
+The chat handler is a plain generator (``chat_handler``) so tests drive it without a browser;
+``create_app`` wires it to components (and adds the Practice and Staff tabs), and ``serve`` adds the
+policy: local only unless ``--allow-remote``, optional password, models loaded before the first student.
+Everything a user or a slide supplies is escaped before it reaches the page (``html.text``).
 gradio is imported inside functions so that ``import assistant.ui`` stays cheap for the CLI.
-The Practice tab lives in ``assistant.ui.practice``; ``create_app`` adds it after the Chat tab.
 """
 
 from __future__ import annotations
@@ -48,8 +45,7 @@ SOURCES_EMPTY = (
     '<div class="src-empty">The slides behind each answer appear here, numbered like the [n] markers in it.</div>'
 )
 # Placeholders until the first token; plain text, since headless and lab browsers may lack emoji fonts.
-# At most this often a streamed reply is sent on: each update is diffed and sent by gradio in this
-# process, whose CPU the engine's threads share (all of it, on a 2-core laptop).
+# At most this often a streamed reply is sent on: gradio diffs each update in this process, on the engine's cores.
 STREAM_EVERY_S = 0.25
 SLIDE_CHARS = 300  # enough of a slide to recognise it; the full slide is one click away in the deck
 SOURCES_CSS = """
@@ -117,9 +113,7 @@ def _copy(messages: Chat) -> Chat:
 def chat_handler(
     assistant: Assistant, limit: int, record: Callable[[Answer], None] | None = None
 ) -> Callable[..., Iterator[tuple[Chat, str, list[Turn]]]]:
-    """The chat event as a plain generator, so it is tested exactly as the browser runs it.
-
-    ``record`` is told of every finished answer (the staff's question log, when it is on)."""
+    """The chat event as a plain generator, tested as the browser runs it; ``record`` gets each finished answer."""
 
     def respond(
         message: str, history_state: list[Turn] | None, model: str | None, chat: Chat | None = None
