@@ -32,7 +32,7 @@ _GENERIC_TITLE_WORDS = re.compile(r"\s+(?:summary|overview|recap|basics)\s*$", r
 
 
 def key_kind(key: str) -> str:
-    """ "number" (a quantity and little else), "term" (a few words naming a thing) or "claim"."""
+    """The key's kind: "number" (a quantity and little else), "term" (a few words naming a thing) or "claim"."""
     words = key.split()
     if _QUANTITY.search(key) and len(words) <= 2:
         return "number"
