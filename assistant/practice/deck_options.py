@@ -122,16 +122,14 @@ def deck_options(
         return _numbers([chunk, *(c for c in section if c.slide_id != chunk.slide_id)], key)[:limit]
     own = option_form(plain_text(chunk.search_text))
     asked = set(content_words(question)) | set(content_words(key))
-    found = _same_column(key, chunk) + [
-        t for c in section if c.slide_id != chunk.slide_id for t in terms(c) if option_form(t) not in own
-    ]
+    column = _same_column(key, chunk)
+    found = column + [t for c in section if c.slide_id != chunk.slide_id for t in terms(c) if option_form(t) not in own]
     key_form = option_form(key)
     found = [t for t in found if set(content_words(t)) - asked and key_form not in option_form(t)]
     unique = list({option_form(t): t for t in reversed(found)}.values())[::-1]  # first spelling of each kept
     if embed is not None and unique:
         vectors = embed([key, *unique])
         closeness = {t: float(vectors[0] @ v) for t, v in zip(unique, vectors[1:], strict=True)}
-        column = set(_same_column(key, chunk))
         unique = [t for t in unique if t in column or closeness[t] >= MIN_COSINE]
         unique.sort(key=lambda t: (t not in column, -closeness[t]))
     return [_in_case_of(t, key) for t in unique[:limit]]

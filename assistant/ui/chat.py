@@ -44,7 +44,6 @@ GENERIC_ERROR = (
 SOURCES_EMPTY = (
     '<div class="src-empty">The slides behind each answer appear here, numbered like the [n] markers in it.</div>'
 )
-# Placeholders until the first token; plain text, since headless and lab browsers may lack emoji fonts.
 # At most this often a streamed reply is sent on: gradio diffs each update in this process, on the engine's cores.
 STREAM_EVERY_S = 0.25
 SLIDE_CHARS = 300  # enough of a slide to recognise it; the full slide is one click away in the deck
