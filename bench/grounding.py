@@ -101,11 +101,14 @@ def truth_agreement(path: Path) -> None:
 
 
 def judge_scores(path: Path, out: Path, template: str = "judge_user", limit: int = 0) -> None:
-    """P("Yes") of the packaged model as a judge (``truth.judge_messages``) for every labelled sentence."""
+    """The packaged model's agreement with every labelled sentence, as the product reads it (``truth.agreement``).
+
+    With another ``template`` than the default, every sentence is judged by that statement prompt instead.
+    """
     import time
 
     from assistant.answering.assistant import Assistant
-    from assistant.answering.truth import judge_messages, yes_probability
+    from assistant.answering.truth import JUDGE_YES, agreement, judge_messages, yes_probability
     from assistant.config import Settings
 
     assistant = Assistant(Settings.from_env())
@@ -118,11 +121,14 @@ def judge_scores(path: Path, out: Path, template: str = "judge_user", limit: int
     with out.open("w", encoding="utf-8") as handle:
         for row in rows:
             start = time.perf_counter()
-            p = yes_probability(
-                gen, judge_messages(by_id[row["slide"]], row["sentence"], row.get("question", ""), template)
-            )
+            chunk, question = by_id[row["slide"]], row.get("question", "")
+            if template == "judge_user":
+                p, bar = agreement(gen, chunk, row["sentence"], question)
+            else:
+                p, bar = yes_probability(gen, judge_messages(chunk, row["sentence"], question, template)), JUDGE_YES
             seconds.append(time.perf_counter() - start)
-            handle.write(json.dumps({**row, "p_yes": round(p, 4), "seconds": round(seconds[-1], 3)}) + "\n")
+            verdict = {"p_yes": round(p, 4), "bar": bar, "seconds": round(seconds[-1], 3)}
+            handle.write(json.dumps({**row, **verdict}) + "\n")
             handle.flush()
     seconds.sort()
     print(f"judged {len(rows)} sentences; median {seconds[len(seconds) // 2]:.2f} s a sentence")

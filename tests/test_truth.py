@@ -268,6 +268,40 @@ def test_a_sentence_the_judge_does_not_find_on_its_slide_is_not_shown(settings, 
     assert judged == [] and "not trained against" in answer.answer
 
 
+class AnswersQuestion(WritesReply):
+    """A stand-in model whose own answer to a yes/no question, beside the slide, is P("Yes") = ``p_yes``."""
+
+    def __init__(self, reply: str, p_yes: float) -> None:
+        super().__init__(reply)
+        self.p_yes, self.asked = p_yes, []
+
+    def yes_probability(self, messages):
+        content = messages[-1]["content"]
+        self.asked.append("Question: " in content and "Statement: " not in content)
+        return self.p_yes if self.asked[-1] else 0.9
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "p_yes", "shown"),
+    [
+        ("Is there a lecture on Wednesday?", "No, there is no lecture on Wednesday. [1]", 0.2, True),
+        ("Is there a lecture on Wednesday?", "No, there is no lecture on Wednesday. [1]", 0.9, False),
+        ("Is there no lecture on Wednesday?", "Yes, there is no lecture on Wednesday. [1]", 0.9, True),
+        ("Is there no lecture on Wednesday?", "Yes, there is no lecture on Wednesday. [1]", 0.2, False),
+    ],
+)
+def test_a_yes_or_no_reply_stands_only_if_the_model_answers_the_question_the_same_way(
+    settings, embedder, shipped_index, question, reply, p_yes, shown
+):
+    model = AnswersQuestion(reply, p_yes)
+    chosen = replace(settings, model=model.name, judge=1)
+    answer = Assistant(chosen, embedder=embedder, index=shipped_index, generator=model).answer(question)
+    assert model.asked == [True]  # the question itself was put, not the statement
+    assert (reply.split(" [")[0] in answer.answer) is shown, answer.answer
+    if not shown:
+        assert any(r["reason"] == "judge" for r in answer.removed)
+
+
 def test_the_packaged_model_as_judge_tells_a_slide_line_from_its_negation(engine_assistant):
     """On every engine: logits in process, log-probabilities from llama.cpp and from an OpenAI-compatible server."""
     from assistant.answering.truth import judge_messages, yes_probability
@@ -277,6 +311,11 @@ def test_the_packaged_model_as_judge_tells_a_slide_line_from_its_negation(engine
     stated = yes_probability(gen, judge_messages(chunk, "There is no lecture on Wednesday because of midterm 2."))
     negated = yes_probability(gen, judge_messages(chunk, "There is a lecture on Wednesday as usual."))
     assert stated > 0.5 > negated
+    # a yes/no reply is read as the model's own answer to the question, which sides with the slide
+    question = "Is there a lecture on Wednesday?"
+    wrong, bar = truth.agreement(gen, chunk, "Yes, there is a lecture on Wednesday.", question)
+    right, _ = truth.agreement(gen, chunk, "No, there is no lecture on Wednesday.", question)
+    assert right >= bar > wrong
 
 
 def test_the_line_quoted_for_a_failed_sentence_is_a_statement_near_the_question(shipped_index):

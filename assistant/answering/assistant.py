@@ -347,9 +347,9 @@ class Assistant:
         if not verdict.ok or gen is None:
             return verdict
         start = time.perf_counter()
-        p_yes = round(truth.yes_probability(gen, truth.judge_messages(chunk, text, result.question)), 4)
+        p_yes, bar = truth.agreement(gen, chunk, text, result.question)
         result.timings["judge_s"] = round(result.timings.get("judge_s", 0.0) + time.perf_counter() - start, 4)
-        if p_yes >= truth.JUDGE_YES:
+        if p_yes >= bar:
             return replace(verdict, judge=p_yes)
         return truth.Verdict(False, "judge", "", p_yes)
 

@@ -189,7 +189,7 @@ def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
     line = _table_cell(sentence, slide_text)
     if line is not None:
         return Verdict(False, "table cell", line)
-    if question and _YES.match(sentence) and _QUESTION_START.match(question):
+    if question and _YES.match(sentence) and asks_yes_or_no(question):
         found = counterpart(question, slide_text, QUESTION_SHARE)
         if found and (negated(question) != negated(found[0]) or opposite(question, found[0])):
             return Verdict(False, "yes/no", found[1])
@@ -212,6 +212,8 @@ def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
 # P("Yes") below this and the model, shown the slide, does not find the sentence on it; chosen on the hand
 # labels (docs/decisions/truth-check.md).
 JUDGE_YES = 0.6
+# The model's own yes/no answer to the question must side with the reply's (see ``agreement``); same labels.
+QUESTION_YES = 0.5
 
 
 MIN_QUOTED_WORDS = 4  # a shorter line (a heading, a table's name) says nothing a student can check
@@ -289,6 +291,30 @@ def judge_messages(chunk, sentence: str, question: str = "", template: str = "ju
         slides=prompts.slide_block(1, chunk), statement=statement(sentence, question)
     )
     return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Whether ``question`` is put as a yes/no question ("is …", "can …", "does …")."""
+    return bool(_QUESTION_START.match(question))
+
+
+def question_messages(chunk, question: str) -> list[dict[str, str]]:
+    """The model asked the yes/no ``question`` itself, beside slide ``chunk``; same cached start as the judge."""
+    content = prompts.load("judge_question").format(slides=prompts.slide_block(1, chunk), question=question)
+    return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
+
+
+def agreement(generator, chunk, sentence: str, question: str = "") -> tuple[float, float]:
+    """How far the model, shown ``chunk``, agrees with ``sentence`` (4 places); and the bar below which it does not.
+
+    A reply opening with "Yes"/"No" to a yes/no question is read as the model's own answer to the
+    question (P("Yes"), or 1 - P("Yes") for a "No"): asked about "Yes, the premise" the judge tends to
+    agree, asked the question it reads the slide (docs/decisions/truth-check.md).
+    """
+    if question and answers_yes_or_no(sentence) and asks_yes_or_no(question):
+        p_yes = yes_probability(generator, question_messages(chunk, question))
+        return round(1.0 - p_yes if _NO.match(sentence) else p_yes, 4), QUESTION_YES
+    return round(yes_probability(generator, judge_messages(chunk, sentence, question)), 4), JUDGE_YES
 
 
 def yes_probability(generator, messages: list[dict[str, str]]) -> float:
