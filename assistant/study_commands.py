@@ -26,11 +26,13 @@ def bank_build(args: argparse.Namespace) -> int:
     from assistant.study.build import build_bank
     from assistant.study.store import open_study
 
+    if args.attempts < 1 or args.per_slide < 1:
+        raise AssistantError("--attempts and --per-slide take a whole number of at least 1")
     assistant = _assistant(args)
     study = open_study(assistant.settings)
     bar = _bar("filling the question bank", "slide")
     report = build_bank(
-        assistant, study.bank, args.types, args.per_slide, lambda d, t, _what: bar(d, t), section=args.section
+        assistant, study.bank, args.types, args.per_slide, lambda d, t, _what: bar(d, t), args.attempts, args.section
     )
     added = ", ".join(f"{n} {qtype}" for qtype, n in sorted(report.added.items())) or "nothing"
     print(f"added {added} in {report.seconds:.0f} s; {report.skipped} slide-and-type pairs were already filled")
@@ -153,6 +155,9 @@ def add_parser(command) -> None:
     p = action("build", bank_build, "write checked items for every usable slide (resumable)")
     p.add_argument("--types", nargs="+", choices=["mcq", "tf", "short"], default=["mcq", "tf", "short"])
     p.add_argument("--per-slide", type=int, default=1, help="items of each type per slide (default 1)")
+    p.add_argument(
+        "--attempts", type=int, default=3, help="drafts per missing item before a slide is given up (default 3)"
+    )
     p.add_argument("--section", default=None, help="only this section's slides (a prefix is enough)")
     p.add_argument("--model", default=None)
     p.add_argument("--engine", default=None)
