@@ -331,3 +331,12 @@ def test_a_new_set_in_one_session_brings_other_items_first(tmp_path):
         assistant, study, n=2, section="Robustness", seen=[b.item.question for b in drawn + again]
     )
     assert len(once_more) == 2  # every item met: the bank's own again, not the model
+
+
+@pytest.mark.parametrize("flag", ["--attempts", "--per-slide"])
+def test_a_bank_build_asked_for_no_drafts_is_refused_in_one_line(flag, capsys):
+    from assistant.cli import main
+
+    assert main(["bank", "build", flag, "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and flag in err and "\n" not in err
