@@ -22,6 +22,14 @@ def _study(args: argparse.Namespace):
     return open_study(_settings(args))
 
 
+def _section(args: argparse.Namespace) -> str:
+    """The section ``--section`` names, a prefix being enough (as for ``bank build``)."""
+    from assistant.corpus import index as ix
+    from assistant.practice.slides import resolve_section
+
+    return resolve_section(args.section, ix.load(_settings(args).index_dir).chunks)
+
+
 def bank_build(args: argparse.Namespace) -> int:
     from assistant.study.build import build_bank
     from assistant.study.store import open_study
@@ -55,7 +63,8 @@ def bank_list(args: argparse.Namespace) -> int:
     from assistant.study.bank import STATUSES
 
     study = _study(args)
-    for entry in study.bank.items(args.section, args.type, [args.status] if args.status else STATUSES):
+    section = _section(args) if args.section else None
+    for entry in study.bank.items(section, args.type, [args.status] if args.status else STATUSES):
         source = entry.item.source[0] if entry.item.source else None
         where = f"slide {source.slide}" if source else "?"
         print(f"{entry.id:5d}  {entry.status:8s} {entry.item.type:5s} {where:9s} {entry.item.question}")

@@ -268,6 +268,14 @@ def test_a_statement_is_not_a_question():
     )
     assert check_is_question(copied) == "not_a_question"
     assert check_is_question(GOOD_MCQ) is None
+    # a slide line with a question mark put before the question: two questions in one stem
+    two = mcq(
+        f"Other models are catching up, but slower to generate? {GOOD_MCQ.question}",
+        GOOD_MCQ.options,
+        GOOD_MCQ.answer,
+        "E.",
+    )
+    assert check_is_question(two) == "not_a_question"
     statement = PracticeItem("AT can reduce clean accuracy by 10% or more.", "tf", ["True", "False"], "True", "E.", [])
     assert check_is_question(statement) is None  # true/false items are statements
 

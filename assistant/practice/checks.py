@@ -81,8 +81,9 @@ _OPTION_REFERENCE = re.compile(
 
 
 def check_is_question(item: PracticeItem) -> str | None:
-    """An MCQ or short-answer item must ask something: small models copy a slide's bullet as the "question"."""
-    if item.type != "tf" and not item.question.rstrip().endswith("?"):
+    """An MCQ or short-answer item must ask one thing: small models copy a slide's bullet as the "question",
+    or put one of the slide's lines, with a question mark, before the question."""
+    if item.type != "tf" and (not item.question.rstrip().endswith("?") or item.question.count("?") > 1):
         return "not_a_question"
     return None
 
