@@ -351,3 +351,18 @@ def test_an_unsupported_yes_opening_a_reply_is_not_shown(answer_with):
     )
     assert "remotely" not in answer.answer and "Dwinelle 155" in answer.answer
     assert any(r["reason"] == "unsupported yes/no" for r in answer.removed)
+
+
+@pytest.mark.parametrize(
+    ("question", "yes_or_no"),
+    [
+        ("Is there a lecture on Wednesday?", True),
+        ("in domain generalization do we train on the test domains?", True),
+        ("adversarial training has no downside, right", True),
+        ("What is the masking ratio of MAE?", False),
+        ("how does adversarial training work", False),
+        ("", False),
+    ],
+)
+def test_a_yes_or_no_reply_is_read_against_any_question_but_a_wh_question(question, yes_or_no):
+    assert truth.asks_yes_or_no(question) is yes_or_no

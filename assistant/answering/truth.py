@@ -69,6 +69,7 @@ _NO = re.compile(r"^\s*(no|nope|incorrect|false)\s*[,.!;:—–-]\s*", re.I)
 _QUESTION_START = re.compile(
     r"^\s*(is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|am|must|may)\b", re.I
 )
+_WH_QUESTION = re.compile(r"^\s*(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 MIN_SHARED = 2  # content words a clause must share with a sentence to be its counterpart
 MIN_SHARE = 0.5  # ... and the share of the sentence's content words that must be in it
 CLAUSE_REASONS = ("negation", "opposite", "number", "yes/no")  # the line compared is the one contradicted
@@ -189,7 +190,7 @@ def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
     line = _table_cell(sentence, slide_text)
     if line is not None:
         return Verdict(False, "table cell", line)
-    if question and _YES.match(sentence) and asks_yes_or_no(question):
+    if question and _YES.match(sentence) and _QUESTION_START.match(question):
         found = counterpart(question, slide_text, QUESTION_SHARE)
         if found and (negated(question) != negated(found[0]) or opposite(question, found[0])):
             return Verdict(False, "yes/no", found[1])
@@ -294,8 +295,9 @@ def judge_messages(chunk, sentence: str, question: str = "", template: str = "ju
 
 
 def asks_yes_or_no(question: str) -> bool:
-    """Whether ``question`` is put as a yes/no question ("is …", "can …", "does …")."""
-    return bool(_QUESTION_START.match(question))
+    """Whether a reply's "Yes"/"No" can answer ``question``: any question but a wh-question, since students
+    put yes/no questions late ("in domain generalization do we …") or as a claim ("X helps too, right")."""
+    return bool(question.strip()) and not _WH_QUESTION.match(question)
 
 
 def question_messages(chunk, question: str) -> list[dict[str, str]]:
@@ -311,7 +313,7 @@ def agreement(generator, chunk, sentence: str, question: str = "") -> tuple[floa
     question (P("Yes"), or 1 - P("Yes") for a "No"): asked about "Yes, the premise" the judge tends to
     agree, asked the question it reads the slide (docs/decisions/truth-check.md).
     """
-    if question and answers_yes_or_no(sentence) and asks_yes_or_no(question):
+    if answers_yes_or_no(sentence) and asks_yes_or_no(question):
         p_yes = yes_probability(generator, question_messages(chunk, question))
         return round(1.0 - p_yes if _NO.match(sentence) else p_yes, 4), QUESTION_YES
     return round(yes_probability(generator, judge_messages(chunk, sentence, question)), 4), JUDGE_YES
