@@ -46,6 +46,9 @@ def bank_build(args: argparse.Namespace) -> int:
     print(f"added {added} in {report.seconds:.0f} s; {report.skipped} slide-and-type pairs were already filled")
     if report.short:
         print(f"no item passed the checks for: {'; '.join(report.short)}", file=sys.stderr)
+    if report.rejections:
+        turned_down = ", ".join(f"{reason} {n}" for reason, n in report.rejections.most_common())
+        print(f"drafts turned down, by check: {turned_down}", file=sys.stderr)
     return bank_stats(args, study)
 
 

@@ -207,6 +207,15 @@ def test_building_the_bank_resumes_where_it_stopped(tmp_path):
         build_bank(assistant, study.bank, qtypes=("mcq",), section="Nowhere")
 
 
+def test_a_bank_build_says_which_checks_turned_its_drafts_down(tmp_path):
+    from assistant.study.build import build_bank
+
+    assistant, _ = fake_assistant(["Here is a question about the slide, with no options."], {})
+    report = build_bank(assistant, Study(StudyDB(tmp_path / "study.sqlite")).bank, qtypes=("mcq",), max_attempts=1)
+    assert report.added["mcq"] == 0 and f"{AT.title} (mcq)" in report.short
+    assert sum(report.rejections.values()) >= 1 and all(isinstance(r, str) for r in report.rejections)
+
+
 BUILDER = """
 import sys
 from pathlib import Path

@@ -29,6 +29,7 @@ class BuildReport:
     added: Counter = field(default_factory=Counter)  # by type
     skipped: int = 0  # slide-and-type pairs the bank already had enough of
     short: list[str] = field(default_factory=list)  # "slide title (type)" the checks let nothing through for
+    rejections: Counter = field(default_factory=Counter)  # drafts turned down, by the check that did
     seconds: float = 0.0
 
 
@@ -62,6 +63,7 @@ def build_bank(
             seen=bank.questions(chunk),
             max_attempts_per_item=max_attempts,
         )
+        report.rejections.update(result.rejections)
         for item in result.items:
             report.added[qtype] += bank.add(item, chunk) is not None
         if not result.items:
