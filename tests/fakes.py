@@ -63,15 +63,22 @@ class ScriptedGenerator(Generator):
 
     A self-check reading is answered from ``picks`` (question -> the option the model "chooses"), by
     the letter that option has in the order shown, so a script does not depend on the shuffle; a
-    reading of whether a wrong option is a member of the key says "Yes" for the options in ``members``.
+    reading of whether a wrong option is a member of the key says "Yes" for the options in ``members``,
+    and one of whether a proposed answer is right on the slide says "Yes" for those in ``true_options``.
     """
 
     name = "scripted"
 
-    def __init__(self, replies: list[str], picks: dict[str, str] | None = None, members: set[str] = frozenset()):
+    def __init__(
+        self,
+        replies: list[str],
+        picks: dict[str, str] | None = None,
+        members: set[str] = frozenset(),
+        true_options: set[str] = frozenset(),
+    ):
         self.replies = list(replies)
         self.picks = picks or {}
-        self.members = set(members)
+        self.members, self.true_options = set(members), set(true_options)
         self.prompts: list[str] = []
 
     def stream(self, messages, max_new_tokens=200):
@@ -79,6 +86,9 @@ class ScriptedGenerator(Generator):
         self.prompts.append(prompt)
         if prompt.startswith('Is "') and "another name for" in prompt:
             yield "Yes" if prompt.split('"')[1] in self.members else "No"
+            return
+        if "\n\nProposed answer: " in prompt:
+            yield "Yes" if prompt.split("Proposed answer: ", 1)[1].split("\n", 1)[0] in self.true_options else "No"
             return
         if "Reply with the letter only" in prompt:
             shown = dict(re.findall(r"^([A-D])\. (.*)$", prompt, re.MULTILINE))
@@ -130,7 +140,12 @@ def bag_of_words(texts: list[str]):
     return out / np.where(norms == 0, 1, norms)
 
 
-def fake_assistant(replies: list[str], picks: dict[str, str] | None = None, members: set[str] = frozenset()):
+def fake_assistant(
+    replies: list[str],
+    picks: dict[str, str] | None = None,
+    members: set[str] = frozenset(),
+    true_options: set[str] = frozenset(),
+):
     from types import SimpleNamespace
 
     chunks = [
@@ -138,7 +153,7 @@ def fake_assistant(replies: list[str], picks: dict[str, str] | None = None, memb
         chunk(31, "Robustness", "Adversarial training (AT)", AT_SLIDE.split("\n", 1)[1]),
         chunk(37, "Robustness", "GANs summary", GAN_SLIDE.split("\n", 1)[1]),
     ]
-    gen = ScriptedGenerator(replies, picks, members)
+    gen = ScriptedGenerator(replies, picks, members, true_options)
     return SimpleNamespace(
         index=SimpleNamespace(chunks=chunks),
         embedder=SimpleNamespace(embed=bag_of_words),

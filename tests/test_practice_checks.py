@@ -520,6 +520,7 @@ def test_reasons_are_the_documented_ones():
         "negated_distractors",
         "one_template",
         "member_of_key",
+        "distractor_true",
         "key_in_question",
         "slide_question",
     }

@@ -1,4 +1,5 @@
-"""Wrong options from the deck (terms, numbers, table cells of the key's section) and the member-of-key reading."""
+"""Wrong options from the deck (terms, numbers, table cells of the key's section); the member-of-key reading and
+the reading of whether the slide makes a wrong option right."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from assistant.practice.deck_options import deck_options, key_kind, table_cells, terms
 from assistant.practice.drafting import attempt_item
 from assistant.practice.members import check_members, key_parts
+from assistant.practice.option_truth import check_true_options
 from tests.fakes import ScriptedGenerator, bag_of_words, chunk, fake_assistant, mcq
 
 SECTION = [
@@ -100,3 +102,48 @@ def test_a_compact_draft_takes_its_wrong_options_from_the_deck_first():
     wrong = [o for o in attempt.written.options if o != "Domain adaptation"]
     assert "Domain generalization" in wrong  # from the neighbouring slide, in the key's case
     assert len(wrong) == 3
+
+
+def test_a_wrong_option_the_model_reads_as_right_on_the_slide_is_a_flaw():
+    question = "What is the purpose of representation learning?"
+    options = ["Compressing high dimensional data", "Reducing the complexity of the data", "Labelling data", "Sorting"]
+    item = mcq(question, options, options[0], "")
+    reads = ScriptedGenerator([], true_options={"Reducing the complexity of the data"})
+    assert check_true_options(reads, item, SECTION[0]) == "distractor_true"
+    asked = [p for p in reads.prompts if "Proposed answer: " in p]
+    assert asked and all(f"Question: {question}" in p and "[1] Domain adaptation" in p for p in asked)
+    fair = ScriptedGenerator([])
+    assert check_true_options(fair, item, SECTION[0]) is None
+    assert sorted(p.split("Proposed answer: ")[1].split("\n")[0] for p in fair.prompts) == sorted(options[1:])
+    tf = mcq("Compression is representation learning.", ["True", "False"], "True", "")
+    tf.type = "tf"
+    quiet = ScriptedGenerator([])
+    assert check_true_options(quiet, tf, SECTION[0]) is None and quiet.prompts == []  # only MCQs have wrong options
+
+
+def test_a_draft_whose_wrong_option_is_right_on_the_slide_is_turned_down():
+    assistant, gen = fake_assistant([], true_options={"Domain generalization"})
+    assistant.index.chunks = SECTION
+    gen.replies = [
+        json.dumps(
+            {
+                "question": "Which setting assumes abundant source data and only a little target data?",
+                "answer": "Domain adaptation",
+                "wrong": ["Transfer learning", "Fine-tuning", "Meta-learning"],
+            }
+        )
+    ]
+    attempt = attempt_item(gen, assistant, SECTION[0], "mcq", [], [{"role": "user", "content": "x"}], False)
+    assert attempt.reason == "distractor_true"
+
+
+def test_the_packaged_model_reads_a_right_wrong_option_apart_from_a_wrong_one(assistant_default):
+    from assistant.answering.truth import yes_probability
+    from assistant.practice.option_truth import OPTION_TRUE, option_messages
+
+    logistics = next(c for c in assistant_default.index.chunks if c.title == "Midterm 2 logistics")
+    gen = assistant_default.generator()
+    question = "What time does midterm 2 start for students with standard accommodations?"
+    right = yes_probability(gen, option_messages(logistics, question, "5pm"))
+    wrong = yes_probability(gen, option_messages(logistics, question, "9am"))
+    assert right >= OPTION_TRUE > wrong

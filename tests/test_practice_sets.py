@@ -69,10 +69,12 @@ def test_generate_set_retries_rejects_and_counts():
     assert len(set(generation_prompts)) == len(generation_prompts)  # every retry asks differently
     assert "Adversarial training (AT)" in generation_prompts[4]  # after two failures on slide 37, another slide
     assert all("CS 182" not in p for p in gen.prompts)  # the title slide is too short to ask about
-    readings = [p for p in gen.prompts if "Question: What is the best known way" in p]
+    readings = [p for p in gen.prompts if "Question: What is the best known way" in p and "letter only" in p]
     keys = [re.search(r"^([A-D])\. Adversarial training$", p, re.MULTILINE)[1] for p in readings]
     assert len(readings) == 3 and len(set(readings)) == 3 and len(set(keys)) >= 2  # the key read in other places
-    assert sum("Question: Why are GANs" in p for p in gen.prompts) == 1  # one wrong reading is enough
+    assert sum("Question: Why are GANs" in p and "letter only" in p for p in gen.prompts) == 1  # one wrong reading
+    # the wrong options of both drafts that reached the readings were each put to the model once
+    assert sum("Proposed answer: " in p for p in gen.prompts) == 6
 
 
 def test_generate_set_spends_unused_attempts_on_an_extra_slot():
@@ -165,7 +167,8 @@ def test_wrong_options_are_replaced_once_keeping_question_and_key():
     repair_prompts = [p for p in gen.prompts if "Write 5 wrong answers" in p]
     assert len(repair_prompts) == 2 and "Correct answer: Adversarial training" in repair_prompts[0]
     assert "Correct answer: They are not density models" in repair_prompts[1]
-    drafted = [p for p in gen.prompts if "another name for" not in p]  # the key's members read without a slide
+    # the key's members are read without a slide; a wrong option's truth is read with it, but not as a draft
+    drafted = [p for p in gen.prompts if "another name for" not in p and "Proposed answer: " not in p]
     assert "Reply with JSON only, on one line" in drafted[7]  # no second repair of the same draft
     assert all(p.startswith("Course slides:\n\n[1] ") for p in drafted)  # one shared opening, then the task
 

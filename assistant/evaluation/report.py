@@ -177,6 +177,7 @@ FLAWS = {
     "distractor_on_slide": "a wrong option the slide states",
     "duplicate_options": "two options one answer",
     "member_of_key": "a wrong option a part, kind or other name of the key",
+    "distractor_true": "a wrong option the slide makes right (the model's reading)",
 }
 
 

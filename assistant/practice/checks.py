@@ -44,6 +44,7 @@ REASONS = (
     "negated_distractors",
     "one_template",
     "member_of_key",
+    "distractor_true",
     "key_in_question",
     "slide_question",
 )

@@ -40,6 +40,7 @@ from assistant.practice.checks_options import check_mcq_shape, is_last_option, p
 from assistant.practice.deck_options import deck_options
 from assistant.practice.items import LETTERS, PracticeItem, SlideRef
 from assistant.practice.members import check_members
+from assistant.practice.option_truth import check_true_options
 from assistant.practice.parsing import Draft, parse_letter, parse_reply, parse_wrong_options
 from assistant.practice.slides import quote_slide, slide_text
 from assistant.practice.streaming import QuestionWatch, UsableWrong, complete
@@ -62,6 +63,7 @@ REPAIRABLE = frozenset(
         "negated_distractors",
         "one_template",
         "member_of_key",
+        "distractor_true",
         "mcq_shape",
     }
 )
@@ -263,7 +265,7 @@ def attempt_item(
     if cut and reason is None:
         reason = check_mcq_shape(draft) or "duplicate_options"  # cut short, so never shown as it is
     if reason is None:
-        reason = check_members(gen, item)
+        reason = check_members(gen, item) or check_true_options(gen, item, chunk)
     if reason is None and self_check and qtype in ("mcq", "tf"):
         for shown in self_check_orders(item):
             count = len(shown.options)  # the reply ends at its letter, not at the token limit
