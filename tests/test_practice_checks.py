@@ -278,6 +278,8 @@ def test_a_statement_is_not_a_question():
     assert check_is_question(two) == "not_a_question"
     statement = PracticeItem("AT can reduce clean accuracy by 10% or more.", "tf", ["True", "False"], "True", "E.", [])
     assert check_is_question(statement) is None  # true/false items are statements
+    lead_in = PracticeItem("For all students with standard accommodations:", "tf", ["True", "False"], "True", "E.", [])
+    assert check_is_question(lead_in) == "not_a_question"  # a bullet leading into others states nothing
 
 
 # --- self-contained ---------------------------------------------------------------------------------------------------

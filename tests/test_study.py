@@ -216,6 +216,17 @@ def test_a_bank_build_says_which_checks_turned_its_drafts_down(tmp_path):
     assert sum(report.rejections.values()) >= 1 and all(isinstance(r, str) for r in report.rejections)
 
 
+def test_a_bank_build_asks_half_its_slides_for_a_false_statement_first(tmp_path):
+    from assistant.study.build import build_bank
+
+    assistant, gen = fake_assistant([])
+    build_bank(assistant, Study(StudyDB(tmp_path / "study.sqlite")).bank, qtypes=("tf",), max_attempts=1)
+    first: dict[str, bool] = {}
+    for prompt in (p for p in gen.prompts if "true/false exam statement" in p):
+        first.setdefault(prompt.split("\n")[2], "must be true according" in prompt)  # keyed by "[1] <title>"
+    assert len(first) == 2 and sorted(first.values()) == [False, True], first  # one slide of each kind
+
+
 BUILDER = """
 import sys
 from pathlib import Path

@@ -83,8 +83,12 @@ _OPTION_REFERENCE = re.compile(
 
 def check_is_question(item: PracticeItem) -> str | None:
     """An MCQ or short-answer item must ask one thing: small models copy a slide's bullet as the "question",
-    or put one of the slide's lines, with a question mark, before the question."""
-    if item.type != "tf" and (not item.question.rstrip().endswith("?") or item.question.count("?") > 1):
+    or put one of the slide's lines, with a question mark, before the question. A true/false statement must
+    state something: a bullet that leads into others ("For all students with standard accommodations:")
+    does not."""
+    if item.type == "tf":
+        return "not_a_question" if item.question.rstrip().endswith(":") else None
+    if not item.question.rstrip().endswith("?") or item.question.count("?") > 1:
         return "not_a_question"
     return None
 

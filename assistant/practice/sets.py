@@ -58,8 +58,12 @@ def generate_set(
     max_attempts_per_item: int = 5,
     progress: ProgressFn | None = None,
     self_check: bool = True,
+    first_true: bool = True,
 ) -> PracticeSet:
     """Up to ``n`` checked items of ``qtype``; fewer (with a ``message`` saying so) when retries run out.
+
+    True/false statements alternate between true and false ones, a true one first unless ``first_true``
+    is off (a caller asking for one at a time alternates across calls).
 
     Each slot gets up to ``max_attempts_per_item`` drafts, at most ``SLIDE_DRAFTS`` failed ones on one
     slide before it moves to a spare slide or the least-used other one; drafts a slot did not need go to
@@ -104,7 +108,8 @@ def generate_set(
             if chunk.slide_id not in opened:
                 opened.add(chunk.slide_id)
                 _cache_opening(gen, chunk)
-            messages = [] if repair else _prompt_for(qtype, chunk, asked, seen, visits, len(result.items) % 2 == 0)
+            true_next = (len(result.items) % 2 == 0) == first_true
+            messages = [] if repair else _prompt_for(qtype, chunk, asked, seen, visits, true_next)
             previous = [*seen, *(i.question for i in result.items)]
             result.attempts += 1
             attempt = attempt_item(gen, assistant, chunk, qtype, previous, messages, self_check, repair, result.items)

@@ -48,6 +48,9 @@ def build_bank(
     wanted = resolve_section(section, chunks) if section else None
     slides = list({c.slide_id: c for c in chunks if usable(c) and wanted in (None, c.section)}.values())
     pairs = [(chunk, qtype) for chunk in slides for qtype in qtypes]
+    # one slide asks for one statement: alternate slides between a true one and a false one first, or every
+    # true/false item in the bank would be true
+    first_true = {chunk.slide_id: n % 2 == 0 for n, chunk in enumerate(slides)}
     for done, (chunk, qtype) in enumerate(pairs):
         if progress:
             progress(done, len(pairs), f"{qtype}: {chunk.title}")
@@ -62,6 +65,7 @@ def build_bank(
             qtype=qtype,
             seen=bank.questions(chunk),
             max_attempts_per_item=max_attempts,
+            first_true=first_true[chunk.slide_id],
         )
         report.rejections.update(result.rejections)
         for item in result.items:
