@@ -58,6 +58,8 @@ def test_a_table_cell_gets_its_column_and_a_number_its_unit():
     assert cells[:2] == ["hospital", "country"]
     assert deck_options("75%", "What share of patches is masked?", SECTION[3], SECTION) == ["15%", "10%"]
     assert deck_options("Models are far less robust to unseen attacks", "Why?", SECTION[0], SECTION) == []
+    counts = chunk(2, "Shift", "Today", "- Lecture 24 of 2022, room 04, for 182 students; 150 or 250 seats; 2 exams")
+    assert deck_options("182", "How many students?", counts, [counts]) == ["24", "150", "250"]  # not 2, 04, 2022
 
 
 def test_with_an_embedder_terms_off_the_subject_are_dropped_and_near_ones_lead():

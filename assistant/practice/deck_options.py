@@ -26,6 +26,7 @@ LIMIT = 6  # candidates offered: with the model's own wrong answers, enough to k
 MIN_COSINE = 0.35
 
 _EMPHASIS = re.compile(r"\*\*([^*\n]+?)\*\*|(?<![*\w])\*([^*\n]+?)\*(?![*\w])")
+MAGNITUDE = 10  # a number's wrong options lie within this factor of it
 _QUANTITY = re.compile(r"(?<![\w.])\d+(?:\.\d+)? ?%?(?![\w.])")
 _GENERIC_TITLES = frozenset({"overview", "outline", "summary", "questions", "recap", "announcements", "review"})
 _GENERIC_TITLE_WORDS = re.compile(r"\s+(?:summary|overview|recap|basics)\s*$", re.IGNORECASE)
@@ -85,11 +86,28 @@ def _same_column(key: str, chunk: Chunk) -> list[str]:
     return []
 
 
+def _value(quantity: str) -> float:
+    return float(quantity.rstrip("%"))
+
+
+def _same_magnitude(candidate: str, key: str) -> bool:
+    """Within a factor of ten of the key, and not zero-padded: "2", "04" or "2022" beside "182" is no
+    plausible head count, where "150" or "250" would be."""
+    if candidate[:1] == "0" and candidate[1:2].isdigit():
+        return False
+    low, high = sorted((_value(candidate), _value(key)))
+    return low > 0 and high / low <= MAGNITUDE
+
+
 def _numbers(chunks: Sequence[Chunk], key: str) -> list[str]:
     percent = "%" in key
-    own = {q.replace(" ", "") for q in _QUANTITY.findall(key)}
+    own = [q.replace(" ", "") for q in _QUANTITY.findall(key)]
     found = [q.replace(" ", "") for c in chunks for q in _QUANTITY.findall(plain_text(c.text))]
-    return [q for q in dict.fromkeys(found) if q not in own and q.endswith("%") == percent]
+    return [
+        q
+        for q in dict.fromkeys(found)
+        if q not in own and q.endswith("%") == percent and (not own or _same_magnitude(q, own[0]))
+    ]
 
 
 def _in_case_of(candidate: str, key: str) -> str:
