@@ -289,7 +289,7 @@ def _state_check(w: World, outcome, name: str) -> None:
 
 STATES = Case(
     _state_make,
-    ("llamacpp-states/*/*.bin", "llamacpp-states/*/*.json"),
+    ("llamacpp-states/*/*/*.bin", "llamacpp-states/*/*/*.json"),
     lambda w: _llama(w).cache_prefix(_state_prefix()),
     _state_check,
 )

@@ -64,3 +64,16 @@ def test_saved_states_no_slide_uses_are_pruned(fast):
     other = [SYSTEM, {"role": "user", "content": SLIDE.replace("Calibration", "Robustness") + PREFIX_END}]
     assert fresh.warm_prefixes([other]) == {"computed": 1, "pruned": 1}
     assert len(list((fast.cache_dir / "llamacpp-states").rglob("*.bin"))) == 1
+
+
+def test_each_number_of_slots_keeps_its_own_saved_states(fast):
+    """A state saved by a one-slot server is refused by a two-slot one: switching must neither fail nor delete."""
+    prefix = [SYSTEM, {"role": "user", "content": SLIDE + PREFIX_END}]
+    assert LlamaCppGenerator(fast).cache_prefix(prefix) == "computed"
+    two = LlamaCppGenerator(replace(fast, concurrency=2))
+    assert two.warm_prefixes([prefix]) == {"computed": 1, "pruned": 0}
+    question = [SYSTEM, {"role": "user", "content": SLIDE + "Question: what is calibration?"}]
+    assert reused_tokens(two, question) >= 100  # restored into a slot of the two-slot server
+    del two
+    assert LlamaCppGenerator(fast).warm_prefixes([prefix]) == {"loaded": 1, "pruned": 0}  # the one-slot file stayed
+    assert len(list((fast.cache_dir / "llamacpp-states").rglob("*.bin"))) == 2

@@ -33,7 +33,7 @@ from assistant.weights import chat_spec, gguf_path
 
 log = logging.getLogger(__name__)
 
-STATES_DIR = "llamacpp-states"  # under the model cache: one folder per model
+STATES_DIR = "llamacpp-states"  # under the model cache: one folder per model and number of slots
 MIN_PREFIX_CHARS = 200  # a shorter start (the system prompt alone) costs less to run than to restore
 
 
@@ -87,7 +87,9 @@ class LlamaCppGenerator(Generator):
         self._server = None
         self._client: OpenAIGenerator | None = None
         self._root = ""  # the server's own routes (templates, slots) live beside /v1
-        self._states = settings.cache_dir / STATES_DIR / self.spec.key
+        # llama.cpp refuses a state saved by a server with another number of slots (one slot's state into a
+        # two-slot server: "Unable to restore slot"), so each layout keeps its own; switching costs no files
+        self._states = settings.cache_dir / STATES_DIR / self.spec.key / f"slots-{max(1, settings.concurrency)}"
         self._prefixes: dict[str, str] = {}  # prefix text -> its state's file name
         self._slots: queue.Queue[int] = queue.Queue()
         self._lock = threading.Lock()
