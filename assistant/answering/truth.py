@@ -288,10 +288,7 @@ def judge_messages(chunk, sentence: str, question: str = "", template: str = "ju
     That start's KV cache is kept per slide (``answer.slide_prefix``), so the judge's model run
     covers only the statement and the instruction.
     """
-    content = prompts.load(template).format(
-        slides=prompts.slide_block(1, chunk), statement=statement(sentence, question)
-    )
-    return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
+    return prompts.one_slide_messages(template, chunk, statement=statement(sentence, question))
 
 
 def asks_yes_or_no(question: str) -> bool:
@@ -302,8 +299,7 @@ def asks_yes_or_no(question: str) -> bool:
 
 def question_messages(chunk, question: str) -> list[dict[str, str]]:
     """The model asked the yes/no ``question`` itself, beside slide ``chunk``; same cached start as the judge."""
-    content = prompts.load("judge_question").format(slides=prompts.slide_block(1, chunk), question=question)
-    return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
+    return prompts.one_slide_messages("judge_question", chunk, question=question)
 
 
 def agreement(generator, chunk, sentence: str, question: str = "") -> tuple[float, float]:

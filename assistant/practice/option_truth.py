@@ -27,10 +27,7 @@ OPTION_TRUE = 0.6
 
 
 def option_messages(chunk: Chunk, question: str, option: str) -> list[Message]:
-    content = prompts.load("practice_option_true").format(
-        slides=prompts.slide_block(1, chunk), question=question, option=option
-    )
-    return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
+    return prompts.one_slide_messages("practice_option_true", chunk, question=question, option=option)
 
 
 def check_true_options(gen: Generator, item: PracticeItem, chunk: Chunk) -> str | None:

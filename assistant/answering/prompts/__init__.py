@@ -53,3 +53,13 @@ def slide_prefix(chunk) -> list[Message]:
     """The start shared by every first-turn prompt whose best slide is ``chunk``, for the KV cache."""
     content = load("answer_user").format(slides=slide_block(1, chunk) + PREFIX_END, question="")
     return [{"role": "system", "content": load("answer_system")}, {"role": "user", "content": content}]
+
+
+def one_slide_messages(template: str, chunk, **fields: str) -> list[Message]:
+    """``template`` filled with slide ``chunk`` as [1] and ``fields``, after the answer's system prompt.
+
+    The judge's readings start like every answer prompt whose first slide is ``chunk``, so that
+    slide's saved prompt state covers all but their last few dozen tokens.
+    """
+    content = load(template).format(slides=slide_block(1, chunk), **fields)
+    return [{"role": "system", "content": load("answer_system")}, {"role": "user", "content": content}]
