@@ -167,6 +167,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if app is not None and running.ask(app, args.question, args.model):
             return 0
     from assistant.answering.assistant import DoneEvent, SourcesEvent, TokenEvent
+    from assistant.answering.reply import unchecked_note
 
     assistant = _assistant(args)
     done = None
@@ -189,6 +190,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\n(refused: {done.refusal_reason})")
     else:
         print(f"\n{done.answer}")
+        if note := unchecked_note(done):
+            print(f"({note})")
     for c in done.citations:
         print(f"  [{c.marker}] {c.deck}, slide {c.slide}: {c.title} — “{c.snippet}”")
     return 0

@@ -61,9 +61,13 @@ def test_saved_states_no_slide_uses_are_pruned(fast):
     gen = LlamaCppGenerator(fast)
     gen.cache_prefix([SYSTEM, {"role": "user", "content": SLIDE + PREFIX_END}])
     fresh = LlamaCppGenerator(fast)
+    flat = fast.cache_dir / "llamacpp-states" / fast.model / "0123abcd.bin"  # where states were kept before
+    flat.write_bytes(b"state")
+    flat.with_suffix(".json").write_text("{}")
     other = [SYSTEM, {"role": "user", "content": SLIDE.replace("Calibration", "Robustness") + PREFIX_END}]
-    assert fresh.warm_prefixes([other]) == {"computed": 1, "pruned": 1}
+    assert fresh.warm_prefixes([other]) == {"computed": 1, "pruned": 2}
     assert len(list((fast.cache_dir / "llamacpp-states").rglob("*.bin"))) == 1
+    assert not flat.with_suffix(".json").exists()
 
 
 def test_each_number_of_slots_keeps_its_own_saved_states(fast):

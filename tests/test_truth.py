@@ -164,6 +164,24 @@ def test_no_shown_answer_keeps_a_negated_claim(answer_with):
     assert "No lecture Wednesday" in answer.citations[0].snippet
 
 
+def test_words_no_slide_supports_are_shown_with_a_note_in_the_chat(settings, embedder, shipped_index):
+    from assistant.answering.reply import UNCHECKED
+    from assistant.ui.chat import chat_handler
+
+    model = WritesReply(
+        "Today's lecture is for 182 students only. [1] "
+        "Bring three sharpened pencils and a calculator to every class. [1]"
+    )
+    assistant = Assistant(replace(settings, model=model.name), embedder=embedder, index=shipped_index, generator=model)
+    *_, (chat, _, _) = chat_handler(assistant, 500)("who is today's lecture for?", [], None)
+    reply = chat[-1]["content"]
+    assert "182 students" in reply and "pencils" in reply
+    assert reply.endswith(f"*{UNCHECKED}*")
+    model.reply = "Today's lecture is for 182 students only. [1]"
+    *_, (chat, _, _) = chat_handler(assistant, 500)("who is today's lecture for?", [], None)
+    assert "182 students" in chat[-1]["content"] and UNCHECKED not in chat[-1]["content"]
+
+
 class RealJudge(WritesReply):
     """Writes a fixed reply; the packaged model judges it."""
 

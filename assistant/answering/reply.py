@@ -18,6 +18,7 @@ from assistant.retrieval.hybrid import Retrieval
 from assistant.text import tokenize
 
 REFUSAL = "That is not in the slides."
+UNCHECKED = "Sentences without a slide number are the model's own words: no slide supports them, so none was checked."
 _FOLLOW_UP = re.compile(
     r"^\s*(and|but|so|what about|how about|why|how come|what else|and why|is that|are they|does it|do they)\b"
     r"|\b(it|its|that|this|those|these|they|them|their|he|she|the same|one)\b",
@@ -149,6 +150,12 @@ def overview(chunk) -> list[dict]:
         if len(rows) == OVERVIEW_LINES:
             break
     return rows
+
+
+def unchecked_note(result: Answer) -> str:
+    """The line shown under an answer that keeps a sentence no slide supports, else ""."""
+    shown = not result.refused and any(s["source"] is None for s in result.sentences)
+    return UNCHECKED if shown else ""
 
 
 def render(result: Answer) -> str:

@@ -179,6 +179,7 @@ class LlamaCppGenerator(Generator):
         counts = self.cache_each(prefixes, progress)
         used = set(self._prefixes.values())
         stale = [path for path in self._states.glob("*.bin") if path.name not in used]
+        stale += self._states.parent.glob("*.bin")  # the layout before one folder per slot count: never read
         for path in stale:
             path.unlink(missing_ok=True)
             path.with_suffix(".json").unlink(missing_ok=True)

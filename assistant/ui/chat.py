@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from assistant.answering.assistant import Answer, Assistant, DoneEvent, SourcesEvent, TokenEvent, Turn
+from assistant.answering.reply import unchecked_note
 from assistant.config import Settings
 from assistant.engines.factory import LOCAL_ENGINES
 from assistant.errors import AssistantError
@@ -142,7 +143,7 @@ def chat_handler(
                     reply["content"] = text(streamed)
                 elif isinstance(event, DoneEvent):
                     done = event.answer
-                    reply["content"] = text(done.answer)
+                    reply["content"] = text(done.answer) + (f"\n\n*{text(n)}*" if (n := unchecked_note(done)) else "")
                     if retrieval is not None:
                         sources = sources_html(question, retrieval, done)
                     turns = [*turns, Turn(done.question, done.answer, done.query)]
