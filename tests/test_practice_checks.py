@@ -223,6 +223,22 @@ def test_wrong_options_from_one_template_are_rejected_but_one_flipped_pair_is_fa
     assert check_one_template(GOOD_MCQ) is None
 
 
+def test_three_options_one_sentence_with_a_word_changed_are_one_template_the_key_among_them():
+    # a real 1.5B item: the key and two wrong options differ by one word, the third by one left out
+    key = "The optimal model size grows smoothly with the loss target and compute budget"
+    options = [
+        key,
+        key.replace("smoothly", "slowly") + ".",
+        key.replace("optimal ", ""),
+        key.replace("smoothly", "faster"),
+    ]
+    assert check_one_template(mcq("Which statement about model size is true?", options, key, "E.")) == "one_template"
+    two = [key, key.replace("smoothly", "slowly"), "Larger models need more data", "Compute does not matter"]
+    assert check_one_template(mcq("Which statement about model size is true?", two, key, "E.")) is None
+    terms = ["Beam search", "Backward search", "Forward search", "Gradient descent"]  # terms, not an edited sentence
+    assert check_one_template(mcq("How are sequences decoded?", terms, "Beam search", "E.")) is None
+
+
 def test_the_first_flawed_picks_give_way_to_candidates_that_are_not():
     key = "Generating realistic samples"
     candidates = [

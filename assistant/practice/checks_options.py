@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import combinations
 
 from assistant.answering.excerpt import Embed
 from assistant.practice.items import PracticeItem
@@ -22,6 +23,8 @@ DISTRACTOR_RUN = 0.75  # share of a distractor's words found as one run on the s
 KEY_WORDS_ALONE = 6  # a key this long, and over twice as long as every wrong option, gives itself away
 KEY_LONGER, KEY_MORE_WORDS = 1.6, 5  # or this many times as long, and this many words more
 SHARED_LEAD = 2  # words all wrong options open with, the key not: it stands out ("GANs are used for ...")
+# Options this long that are one word apart read as one sentence edited, not as terms ("Beam/Forward search").
+SENTENCE_WORDS = 3
 
 _MATH_SPAN = re.compile(r"\$\$?[^$]+\$\$?")
 _NEGATIONS = frozenset({"not", "no", "never", "cannot", "nt"})
@@ -144,17 +147,35 @@ def _one_slot_apart(a: list[str], b: list[str]) -> bool:
     return len(a) == len(b) >= 2 and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
+def _one_edit_apart(a: list[str], b: list[str]) -> bool:
+    """Two sentences one word apart: one word swapped, added or left out."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
 def check_one_template(item: PracticeItem) -> str | None:
-    """The wrong options are one phrase with a word swapped ("Estimating p(x)", "Generating p(x)", "Learning p(x)").
+    """The wrong options are one phrase with a word swapped ("Estimating p(x)", "Generating p(x)", "Learning p(x)"),
+    or three options, the key among them, are one sentence with one word changed ("The optimal model size grows
+    smoothly / slowly / faster with the loss target").
 
     Such a set tests nothing but which word the key uses; a single pair of this kind ("fewer samples"
-    against "more samples") is what a good distractor is, so only all the wrong options together count.
+    against "more samples") is what a good distractor is, so it takes three.
     """
     if item.type != "mcq":
         return None
     wrong = [option_form(option).split() for option in item.options if option != item.answer]
     pairs = [(a, b) for i, a in enumerate(wrong) for b in wrong[i + 1 :]]
-    return "one_template" if len(wrong) >= 3 and all(_one_slot_apart(a, b) for a, b in pairs) else None
+    if len(wrong) >= 3 and all(_one_slot_apart(a, b) for a, b in pairs):
+        return "one_template"
+    sentences = [words for words in map(str.split, map(option_form, item.options)) if len(words) >= SENTENCE_WORDS]
+    for trio in combinations(sentences, 3):
+        if all(_one_edit_apart(a, b) for a, b in combinations(trio, 2)):
+            return "one_template"
+    return None
 
 
 def _longest_run(words: list[str], slide: list[str]) -> tuple[int, int]:
