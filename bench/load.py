@@ -102,7 +102,9 @@ def student(url: str, first: int, model: str, deadline: float, repeat: bool) -> 
     """One student: asks, reads the answer, asks the next question, until the deadline (once without ``repeat``)."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    # httpx reads each request for 5 s by default: a busy app answering 40 students took longer to take a question,
+    # which a browser waits out; 60 s keeps a slow accept from counting as a failure
+    client = Client(url, verbose=False, httpx_kwargs={"timeout": 60})
     rows, n = [], first
     while time.perf_counter() < deadline:
         rows.append(ask_once(client, *QUESTIONS[n % len(QUESTIONS)], model, deadline))

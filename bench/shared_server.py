@@ -76,7 +76,7 @@ def main() -> None:
     try:
         for port in ports:
             wait_for(f"http://127.0.0.1:{port}/", 300)
-        clients = [Client(f"http://127.0.0.1:{port}/", verbose=False) for port in ports]
+        clients = [Client(f"http://127.0.0.1:{port}/", verbose=False, httpx_kwargs={"timeout": 60}) for port in ports]
         start = time.perf_counter()
         deadline = start + 900
         with ThreadPoolExecutor(max_workers=args.students) as pool:
