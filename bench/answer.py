@@ -88,6 +88,7 @@ def child(engine: str, model: str, n: int, extra: dict) -> dict:
                 "reply_tokens": reply_tokens,
                 "ttft_s": t.get("ttft_s"),
                 "decode_tok_s": (reply_tokens - 1) / decode_s if decode_s and reply_tokens > 1 else None,
+                "judge_s": t.get("judge_s", 0.0),  # the truth check's model reading, inside total_s
                 "total_s": t["total_s"],
             }
         )
@@ -177,7 +178,7 @@ def summarize(name: str, rounds: list[dict]) -> dict:
         "peak_rss_mb": max(run["peak_rss_mb"] for run in rounds),
         **{
             key: _stats([r[key] for r in (rows if key == "retrieval_s" else answered)])
-            for key in ("retrieval_s", "prompt_tokens", "ttft_s", "decode_tok_s", "total_s", "reply_tokens")
+            for key in ("retrieval_s", "prompt_tokens", "ttft_s", "decode_tok_s", "judge_s", "total_s", "reply_tokens")
         },
         "rounds": per_round,
         "rows": rows,
@@ -194,6 +195,7 @@ def render(results: dict) -> str:
         ("prompt_tokens", "prompt tokens"),
         ("ttft_s", "TTFT s"),
         ("decode_tok_s", "decode tok/s"),
+        ("judge_s", "truth check (judge) s"),
         ("total_s", "total s"),
         ("peak_rss_mb", "peak RSS MB"),
     ]

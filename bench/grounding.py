@@ -100,6 +100,26 @@ def truth_agreement(path: Path) -> None:
                 print(f"  {label}, check {verdict.reason or 'ok'}: {row['id']} {row['sentence'][:110]!r}")
 
 
+def combined_scores(path: Path) -> None:
+    """The product's verdict on every label of a ``--judge`` file: the cheap reading, then the judge's P(Yes) against its bar."""
+    from assistant.answering.citations import evidence_text
+    from assistant.answering.truth import check
+
+    by_id = slides()
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    flagged: dict[str, list[bool]] = {}
+    for row in rows:
+        cheap = check(row["sentence"], evidence_text(by_id[row["slide"]].search_text), row.get("question", ""))
+        label = row.get("verdict", "supported" if row["supported"] else "unsupported")
+        flagged.setdefault(label, []).append(not cheap.ok or row["p_yes"] < row["bar"])
+    print(f"cheap reading + judge on {len(rows)} hand-labelled sentences ({path.name})")
+    for label in ("contradicted", "supported", "unsupported"):
+        group = flagged.get(label, [])
+        print(f"  {label}: flagged {sum(group)}/{len(group)}" + (f" = {sum(group) / len(group):.3f}" if group else ""))
+    seconds = sorted(row["seconds"] for row in rows)
+    print(f"  judge: median {seconds[len(seconds) // 2]:.2f} s a sentence")
+
+
 def judge_scores(path: Path, out: Path, template: str = "judge_user", limit: int = 0) -> None:
     """The packaged model's agreement with every labelled sentence, as the product reads it (``truth.agreement``).
 
@@ -144,8 +164,11 @@ def main() -> None:
     parser.add_argument("--judge", type=Path, default=None, help="write the model judge's P(Yes) per label to FILE")
     parser.add_argument("--judge-prompt", default="judge_user", help="the judge's prompt file (assistant/prompts)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N labels")
+    parser.add_argument("--score", type=Path, default=None, help="score a --judge FILE with the cheap reading before it")
     args = parser.parse_args()
-    if args.judge:
+    if args.score:
+        combined_scores(args.score)
+    elif args.judge:
         judge_scores(args.labels, args.judge, args.judge_prompt, args.limit)
     elif args.truth:
         truth_agreement(args.labels)
