@@ -24,7 +24,7 @@ _CHAR_FOLD = str.maketrans(
 
 # Abbreviations whose final period does not end a sentence (compared lower-cased, as the last word).
 _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "al.", "vs.", "cf.", "fig.", "eq.", "approx."})
-_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+")
+_SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*\s+")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
@@ -51,10 +51,13 @@ def split_sentences(text: str) -> list[str]:
         if not line:
             continue
         start = 0
+        quotes = line.translate(_CHAR_FOLD)
         for m in _SENTENCE_END.finditer(line):
             words = line[start : m.start() + 1].split()
             if words and words[-1].lstrip("([\"'").lower() in _ABBREVIATIONS:
                 continue
+            if quotes.count('"', start, m.end()) % 2 and '"' in quotes[m.end() :]:
+                continue  # inside a quotation that closes later: a quoted slide line is one sentence
             sentences.append(line[start : m.end()].strip())
             start = m.end()
         sentences.append(line[start:].strip())

@@ -216,6 +216,21 @@ def test_split_sentences_keeps_eg_ie_et_al_vs():
     ]
 
 
+def test_split_sentences_keeps_a_quoted_slide_line_whole():
+    text = (
+        'The slides say "What about sequence output? Just have an output at every layer". It is a sequence. '
+        'He said “Yes.” Then he left. A "stray mark. Next.'
+    )
+    assert split_sentences(text) == [
+        'The slides say "What about sequence output? Just have an output at every layer".',
+        "It is a sequence.",
+        "He said “Yes.”",
+        "Then he left.",
+        'A "stray mark.',
+        "Next.",
+    ]
+
+
 def test_split_sentences_keeps_decimals_and_times():
     text = "Print on 8.5x11in paper. It starts at 5:10! Is the loss 0.25? Yes."
     assert split_sentences(text) == ["Print on 8.5x11in paper.", "It starts at 5:10!", "Is the loss 0.25?", "Yes."]

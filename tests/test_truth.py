@@ -90,6 +90,17 @@ def test_a_contradicted_sentence_fails_with_its_reason_and_line(sentence, slide,
     assert verdict.line and verdict.line in slide
 
 
+def test_words_put_in_the_slides_mouth_fail_and_a_true_quotation_passes():
+    made_up = truth.check('The slides say that "Beam search is not fair game for midterm 2".', TODAY)
+    assert not made_up.ok and made_up.reason == "misquote"
+    copied = 'The slide says: “No lecture Wednesday! You have midterm 2 instead”.'
+    assert truth.check(copied, TODAY).ok
+    # math is compared as the slide's plain text reads it; a short quoted term is not a claimed line
+    slide = "Create x_{adv}^{(i)} (e.g., x_{PGD}^{(i)} ) from x^{(i)} for all i"
+    assert truth.check('It says "Create $\\mathbf{x}_{\\text{adv}}^{(i)}$ from $\\mathbf{x}^{(i)}$ for all $i$".', slide).ok
+    assert truth.check('This is the "sequence output" case.', TODAY).ok
+
+
 @pytest.mark.parametrize(
     ("sentence", "slide", "question"),
     [
@@ -200,6 +211,18 @@ def test_the_packaged_judge_takes_a_contradicted_opening_sentence_out(settings, 
     assert not answer.refused, answer.answer
     assert "covers new material" not in answer.answer and "no new content" in answer.answer
     assert answer.removed[0]["reason"] == "judge" and answer.sentences[0]["judge"] < 0.6
+
+
+def test_words_put_in_the_slides_mouth_are_not_shown_though_the_judge_agrees(answer_with):
+    answer = answer_with(
+        "is there lecture on wednesday?",
+        'No, there is no lecture on Wednesday. [1] The slide says "Today\'s lecture is for 182 students and their '
+        'families". [1]',
+    )
+    assert "families" not in answer.answer and "No lecture Wednesday" in answer.answer
+    assert {"text": 'The slide says "Today\'s lecture is for 182 students and their families".'}.items() <= next(
+        r for r in answer.removed if r["reason"] == "misquote"
+    ).items()
 
 
 def test_a_wrong_table_cell_is_replaced_by_the_row(answer_with):

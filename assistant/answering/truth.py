@@ -9,7 +9,8 @@ sentence is compared with the clause of its slide that shares most of its conten
 * **opposite**: one says "improves", "more", "before", the other "hurts", "fewer", "after";
 * **number**: the sentence has a number the slide lacks, where the matching clause has another;
 * **table cell**: the sentence names one row of a table (``tables``) and a value of another row;
-* **yes/no**: the reply starts with "Yes" to a question the slide's clause negates or reverses.
+* **yes/no**: the reply starts with "Yes" to a question the slide's clause negates or reverses;
+* **misquote**: the sentence puts in quotation marks words the slide does not say.
 
 Only a clause that shares enough words with the sentence is compared, so a sentence about
 something else is left to the support check. A sentence that fails is not shown as the model
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from assistant.answering import prompts
 from assistant.answering.citations import evidence_text
 from assistant.answering.shaping import is_question, quote
+from assistant.corpus.chunking import plain_text
 from assistant.corpus.tables import table_entity
 from assistant.text import NUMBER, tokenize
 
@@ -64,6 +66,9 @@ _OPPOSITES = [
     ({"positive"}, {"negative"}),
     ({"always"}, {"never", "rarely"}),
 ]
+_QUOTATION = re.compile(r'"([^"]+)"')
+MIN_QUOTATION_WORDS = 4  # shorter quoted phrases are terms ("sequence input, single output"), not claimed lines
+QUOTATION_FOUND = 0.8  # share of a quotation's words that must run, in order, through the slide
 _YES = re.compile(r"^\s*(yes|yeah|yep|correct|right|indeed|true)\s*[,.!;:—–-]\s*", re.I)
 _NO = re.compile(r"^\s*(no|nope|incorrect|false)\s*[,.!;:—–-]\s*", re.I)
 _QUESTION_START = re.compile(
@@ -81,7 +86,7 @@ class Verdict:
     """The check's finding for one sentence: ``ok``, or why not and the slide line it contradicts."""
 
     ok: bool
-    reason: str = ""  # "negation", "opposite", "number", "table cell", "yes/no", "judge"; "" when ok
+    reason: str = ""  # "negation", "opposite", "number", "table cell", "yes/no", "misquote", "judge"; "" when ok
     line: str = ""  # the slide line the sentence was compared with
     judge: float | None = None  # the model judge's P("Yes"), when it was asked
 
@@ -185,8 +190,25 @@ def _table_cell(sentence: str, text: str) -> str | None:
     return None
 
 
+def misquoted(sentence: str, slide_text: str) -> bool:
+    """Whether ``sentence`` quotes the slide with words it does not say ("the slides say "X is not on the exam"")."""
+    from difflib import SequenceMatcher
+
+    slide = words(slide_text)
+    for quoted in _QUOTATION.findall(sentence.replace("\u201c", '"').replace("\u201d", '"')):
+        said = words(plain_text(quoted))  # the slide's text is read without LaTeX markup too
+        if len(said) < MIN_QUOTATION_WORDS:
+            continue
+        blocks = SequenceMatcher(None, said, slide, autojunk=False).get_matching_blocks()
+        if sum(b.size for b in blocks) < QUOTATION_FOUND * len(said):
+            return True
+    return False
+
+
 def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
     """Whether ``sentence`` states what ``slide_text`` states, as far as a cheap reading can tell."""
+    if misquoted(sentence, slide_text):
+        return Verdict(False, "misquote")
     line = _table_cell(sentence, slide_text)
     if line is not None:
         return Verdict(False, "table cell", line)
