@@ -101,7 +101,7 @@ def truth_agreement(path: Path) -> None:
 
 
 def combined_scores(path: Path) -> None:
-    """The product's verdict on every label of a ``--judge`` file: the cheap reading, then the judge's P(Yes) against its bar."""
+    """The product's verdict on each label of a ``--judge`` file: the cheap reading, then P(Yes) against its bar."""
     from assistant.answering.citations import evidence_text
     from assistant.answering.truth import check
 
@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--judge", type=Path, default=None, help="write the model judge's P(Yes) per label to FILE")
     parser.add_argument("--judge-prompt", default="judge_user", help="the judge's prompt file (assistant/prompts)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N labels")
-    parser.add_argument("--score", type=Path, default=None, help="score a --judge FILE with the cheap reading before it")
+    parser.add_argument("--score", type=Path, default=None, help="score a --judge FILE, the cheap reading first")
     args = parser.parse_args()
     if args.score:
         combined_scores(args.score)

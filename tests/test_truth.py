@@ -93,11 +93,12 @@ def test_a_contradicted_sentence_fails_with_its_reason_and_line(sentence, slide,
 def test_words_put_in_the_slides_mouth_fail_and_a_true_quotation_passes():
     made_up = truth.check('The slides say that "Beam search is not fair game for midterm 2".', TODAY)
     assert not made_up.ok and made_up.reason == "misquote"
-    copied = 'The slide says: “No lecture Wednesday! You have midterm 2 instead”.'
+    copied = "The slide says: “No lecture Wednesday! You have midterm 2 instead”."
     assert truth.check(copied, TODAY).ok
     # math is compared as the slide's plain text reads it; a short quoted term is not a claimed line
     slide = "Create x_{adv}^{(i)} (e.g., x_{PGD}^{(i)} ) from x^{(i)} for all i"
-    assert truth.check('It says "Create $\\mathbf{x}_{\\text{adv}}^{(i)}$ from $\\mathbf{x}^{(i)}$ for all $i$".', slide).ok
+    quoted = 'It says "Create $\\mathbf{x}_{\\text{adv}}^{(i)}$ from $\\mathbf{x}^{(i)}$ for all $i$".'
+    assert truth.check(quoted, slide).ok
     assert truth.check('This is the "sequence output" case.', TODAY).ok
 
 
@@ -216,7 +217,7 @@ def test_the_packaged_judge_takes_a_contradicted_opening_sentence_out(settings, 
 def test_words_put_in_the_slides_mouth_are_not_shown_though_the_judge_agrees(answer_with):
     answer = answer_with(
         "is there lecture on wednesday?",
-        'No, there is no lecture on Wednesday. [1] The slide says "Today\'s lecture is for 182 students and their '
+        "No, there is no lecture on Wednesday. [1] The slide says \"Today's lecture is for 182 students and their "
         'families". [1]',
     )
     assert "families" not in answer.answer and "No lecture Wednesday" in answer.answer
