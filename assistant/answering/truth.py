@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from assistant.answering import prompts
 from assistant.answering.citations import evidence_text
@@ -192,8 +193,6 @@ def _table_cell(sentence: str, text: str) -> str | None:
 
 def misquoted(sentence: str, slide_text: str) -> bool:
     """Whether ``sentence`` quotes the slide with words it does not say ("the slides say "X is not on the exam"")."""
-    from difflib import SequenceMatcher
-
     slide = words(slide_text)
     for quoted in _QUOTATION.findall(sentence.replace("\u201c", '"').replace("\u201d", '"')):
         said = words(plain_text(quoted))  # the slide's text is read without LaTeX markup too
