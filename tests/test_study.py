@@ -353,6 +353,21 @@ def test_a_new_set_in_one_session_brings_other_items_first(tmp_path):
     assert len(once_more) == 2  # every item met: the bank's own again, not the model
 
 
+def test_a_section_whose_every_slide_has_an_item_is_served_at_once_without_the_model(tmp_path):
+    from assistant.study.store import draw_set
+
+    assistant, gen = fake_assistant([])
+    study = Study(StudyDB(tmp_path / "study.sqlite"))
+    study.bank.add(item("Question about adversarial training?"), AT)
+    short, _ = draw_set(assistant, study, n=5, section="Robustness")
+    assert gen.prompts and "had 1 of 5" in short.message  # the GANs slide has no item yet: the model is asked
+    gen.prompts.clear()
+    study.bank.add(item("Which model is the go-to for image generation?", GAN, "GANs"), GAN)
+    full, drawn = draw_set(assistant, study, n=5, section="Robustness")
+    assert gen.prompts == [] and {b.slide_id for b in drawn} == {AT.slide_id, GAN.slide_id}
+    assert "one for each slide" in full.message
+
+
 @pytest.mark.parametrize("flag", ["--attempts", "--per-slide"])
 def test_a_bank_build_asked_for_no_drafts_is_refused_in_one_line(flag, capsys):
     from assistant.cli import main

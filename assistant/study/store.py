@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.practice.items import PracticeSet
-from assistant.practice.slides import resolve_section
+from assistant.practice.slides import resolve_section, usable
 from assistant.study.bank import BankItem
 from assistant.study.db import StudyDB
 from assistant.study.review import Clock, Student, Study
 
 if TYPE_CHECKING:
     from assistant.answering.assistant import Assistant
+    from assistant.corpus.chunking import Chunk
     from assistant.practice.sets import ProgressFn
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,12 @@ def open_study(settings: Settings, clock: Clock = time.time) -> Study:
         except AssistantError as err:
             log.warning("the shipped question bank was not loaded: %s", err)
     return study
+
+
+def _covers(study: Study, chunks: Sequence[Chunk], section: str | None, qtype: str) -> bool:
+    """Whether the bank holds an item of ``qtype`` a student may see for every usable slide of ``section``."""
+    wanted = {c.slide_id for c in chunks if usable(c) and section in (None, c.section)}
+    return bool(wanted) and wanted <= {b.slide_id for b in study.bank.items(section, qtype)}
 
 
 def draw_set(
@@ -77,7 +84,14 @@ def draw_set(
     result = PracticeSet([b.item for b in drawn], n, qtype, scope, model="question bank")
     result.message = f"{len(drawn)} question(s) from the course's question bank, {scope}."
     from_bank = len(drawn)
-    if from_bank < n:
+    if from_bank < n and not topic and _covers(study, assistant.index.chunks, section, qtype):
+        # one checked item a slide is what the slides allow: the model would take minutes to write
+        # a second on the same slide, so the set is what the bank has
+        result.message = (
+            f"{from_bank} question(s) from the course's question bank, {scope}: "
+            "one for each slide with enough on it to ask about."
+        )
+    elif from_bank < n:
         more = generate_set(
             assistant,
             section=section,
