@@ -111,7 +111,8 @@ def ask(app: RunningApp, question: str, model: str | None, out: TextIO = sys.std
         auth = tuple(raw.split(":", 1))
     try:
         client = Client(app.url, auth=auth, verbose=False)
-        job = client.submit(question, model or "", [], api_name="/ask")
+        # without a model, the app's own default: "" is not one of its choices
+        job = client.submit(*((question, model) if model else (question,)), api_name="/ask")
         shown = ""
         final = None
         for chat, sources, *_ in job:
