@@ -18,7 +18,8 @@ from tests.test_practice_ui import free_port
 def test_assistant_ask_streams_the_running_apps_answer_without_loading_a_model(
     settings, embedder, shipped_index, tmp_path
 ):
-    model = StandInGenerator("stand-in", lambda messages: "Midterm 2 is in Dwinelle 155.")
+    # the stand-in takes the default model's name, as the app's own model does: the CLI asks for the default
+    model = StandInGenerator(settings.model, lambda messages: "Midterm 2 is in Dwinelle 155.")
     assistant = Assistant(settings, embedder=embedder, index=shipped_index, generator=model)
     demo = ui.create_app(assistant, assistant.settings)
     _, url, _ = demo.launch(
@@ -54,3 +55,12 @@ def test_a_record_of_a_stopped_or_unreachable_app_is_ignored(settings, tmp_path)
     assert running.find(here) is None  # this process is alive, but nothing listens there
     running.record_path(here).write_bytes(b"\x00garbage")
     assert running.find(here) is None
+
+
+def test_the_terminal_shows_the_chats_text_without_its_html_escapes():
+    from assistant.ui.html import text
+
+    shown = text("A lone $5 fee, {braces}, $p(x)$ and <b>.")
+    assert "&#36;" in shown and "&#123;" in shown and "&lt;b&gt;" in shown  # what the chat sends
+    assert running.message_text(shown) == "A lone $5 fee, {braces}, $p(x)$ and <b>."
+    assert running.message_text([{"text": shown, "type": "text"}]) == running.message_text(shown)

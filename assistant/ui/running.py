@@ -86,10 +86,14 @@ def find(settings: Settings) -> RunningApp | None:
 
 
 def message_text(content: object) -> str:
-    """A chat message's text, whether Gradio gives it as a string or as a list of parts."""
+    """A chat message's text as a reader sees it, whether Gradio gives it as a string or as a list of parts.
+
+    The chat escapes "$", "{" and "}" so that math renders only once the answer is checked; a
+    terminal shows them as they are.
+    """
     if isinstance(content, list):  # a message as parts
         content = " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
-    return str(content or "")
+    return html.unescape(str(content or ""))
 
 
 def _panel_lines(sources_html: str) -> list[str]:
