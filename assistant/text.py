@@ -28,9 +28,14 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*\s+")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
+def fold_typography(text: str) -> str:
+    """Curly quotes, apostrophes and dashes as their ASCII forms, character for character (offsets hold)."""
+    return text.translate(_CHAR_FOLD)
+
+
 def normalize(text: str) -> str:
     """Lower-case, drop punctuation except inside words ("5:10", "8.5x11in", "imagenet-c"), collapse spaces."""
-    text = unicodedata.normalize("NFKC", text).translate(_CHAR_FOLD).lower()
+    text = fold_typography(unicodedata.normalize("NFKC", text)).lower()
     out = []
     last = len(text) - 1
     for i, ch in enumerate(text):
@@ -51,7 +56,7 @@ def split_sentences(text: str) -> list[str]:
         if not line:
             continue
         start = 0
-        quotes = line.translate(_CHAR_FOLD)
+        quotes = fold_typography(line)
         for m in _SENTENCE_END.finditer(line):
             words = line[start : m.start() + 1].split()
             if words and words[-1].lstrip("([\"'").lower() in _ABBREVIATIONS:

@@ -49,9 +49,19 @@ def sample(results: Path, n: int, seed: int) -> None:
         print(json.dumps({**item, "slide_text": by_id[item["slide"]].search_text, "supported": None}))
 
 
+def _rows(path: Path) -> list[dict]:
+    """The rows of a JSON-lines labels (or judge) file."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _label(row: dict) -> str:
+    """A label's three-way verdict; two-way labels count unsupported sentences as "unsupported"."""
+    return row.get("verdict", "supported" if row["supported"] else "unsupported")
+
+
 def agreement(path: Path) -> None:
     by_id = slides()
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows(path)
     pairs = []
     for row in rows:
         predicted = lexical_support(row["sentence"], by_id[row["slide"]].search_text) >= SUPPORTED
@@ -77,13 +87,11 @@ def truth_agreement(path: Path) -> None:
     from assistant.answering.truth import check
 
     by_id = slides()
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows(path)
     flagged: dict[str, list[tuple[dict, object]]] = {}
     for row in rows:
         verdict = check(row["sentence"], evidence_text(by_id[row["slide"]].search_text), row.get("question", ""))
-        flagged.setdefault(row.get("verdict", "supported" if row["supported"] else "unsupported"), []).append(
-            (row, verdict)
-        )
+        flagged.setdefault(_label(row), []).append((row, verdict))
     print(f"truth check on {len(rows)} hand-labelled sentences")
     for label in ("contradicted", "supported", "unsupported"):
         group = flagged.get(label, [])
@@ -106,12 +114,11 @@ def combined_scores(path: Path) -> None:
     from assistant.answering.truth import check
 
     by_id = slides()
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows(path)
     flagged: dict[str, list[bool]] = {}
     for row in rows:
         cheap = check(row["sentence"], evidence_text(by_id[row["slide"]].search_text), row.get("question", ""))
-        label = row.get("verdict", "supported" if row["supported"] else "unsupported")
-        flagged.setdefault(label, []).append(not cheap.ok or row["p_yes"] < row["bar"])
+        flagged.setdefault(_label(row), []).append(not cheap.ok or row["p_yes"] < row["bar"])
     print(f"cheap reading + judge on {len(rows)} hand-labelled sentences ({path.name})")
     for label in ("contradicted", "supported", "unsupported"):
         group = flagged.get(label, [])
@@ -135,7 +142,7 @@ def judge_scores(path: Path, out: Path, template: str = "judge_user", limit: int
     assistant.warm(slides="now")
     gen = assistant.generator()
     by_id = slides()
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows(path)
     rows = rows[:limit] if limit else rows
     seconds = []
     with out.open("w", encoding="utf-8") as handle:

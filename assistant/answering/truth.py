@@ -28,7 +28,7 @@ from assistant.answering.citations import evidence_text
 from assistant.answering.shaping import is_question, quote
 from assistant.corpus.chunking import plain_text
 from assistant.corpus.tables import table_entity
-from assistant.text import NUMBER, tokenize
+from assistant.text import NUMBER, fold_typography, tokenize
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
 _CLAUSE_BREAK = re.compile(r"[;!?]|:\s|\s[—–]\s|,\s|\s(?:because|though|although|whereas|while|but)\s")
@@ -193,11 +193,12 @@ def _table_cell(sentence: str, text: str) -> str | None:
 
 def misquoted(sentence: str, slide_text: str) -> bool:
     """Whether ``sentence`` quotes the slide with words it does not say ("the slides say "X is not on the exam"")."""
-    slide = words(slide_text)
-    for quoted in _QUOTATION.findall(sentence.replace("\u201c", '"').replace("\u201d", '"')):
-        said = words(plain_text(quoted))  # the slide's text is read without LaTeX markup too
+    slide: list[str] | None = None
+    for found in _QUOTATION.finditer(fold_typography(sentence)):  # curly or straight quotation marks
+        said = words(plain_text(sentence[found.start(1) : found.end(1)]))  # LaTeX read as the slide's text is
         if len(said) < MIN_QUOTATION_WORDS:
             continue
+        slide = words(slide_text) if slide is None else slide  # only for a sentence that quotes
         blocks = SequenceMatcher(None, said, slide, autojunk=False).get_matching_blocks()
         if sum(b.size for b in blocks) < QUOTATION_FOUND * len(said):
             return True
