@@ -12,7 +12,7 @@ import pytest
 
 from assistant.answering import truth
 from assistant.answering.assistant import Assistant, is_broad
-from assistant.answering.shaping import copied_line, is_dump, is_fragment, is_question, quote
+from assistant.answering.shaping import copied_line, is_dump, is_fragment, is_question, quote, speaks_for_slides
 from assistant.corpus.tables import linearize, rows_to_lines, table_entity
 from assistant.evaluation import metrics
 from tests.fakes import WritesReply
@@ -136,6 +136,24 @@ def test_questions_fragments_and_dumps_are_recognised():
         "The slide says: “No lecture Wednesday! You have midterm 2 instead”."
     )
     assert is_broad("what should i know about transformers") and not is_broad("what is a transformer?")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaks"),
+    [
+        ("The slides do not provide information on the masking ratio.", True),
+        ("The slides do not explicitly mention other names for it.", True),
+        ("The question assumes that beam search is fair game, but the slides say it is not.", True),
+        ("The methods for test-time adaptation mentioned in the slides are BN adaptation and TENT.", True),
+        ("However, they do not discuss how the two overlap.", True),
+        ("According to the slides, MAE masks 75% of patches.", True),
+        ("Lecture notes are not allowed in the exam.", False),
+        ("There is no lecture on Wednesday because students do not need one.", False),
+        ("MAE masks 75% of image patches.", False),
+    ],
+)
+def test_a_sentence_that_speaks_for_the_slides_is_recognised(sentence, speaks):
+    assert speaks_for_slides(sentence) is speaks
 
 
 def test_premise_corrected_needs_the_correcting_fact_and_none_of_the_wrong_claims():
@@ -393,6 +411,16 @@ def test_an_unsupported_yes_opening_a_reply_is_not_shown(answer_with):
     )
     assert "remotely" not in answer.answer and "Dwinelle 155" in answer.answer
     assert any(r["reason"] == "unsupported yes/no" for r in answer.removed)
+
+
+def test_words_put_in_the_slides_mouth_without_a_slide_behind_them_are_not_shown(answer_with):
+    answer = answer_with(
+        "how much of the input gets masked in BERT vs MAE?",
+        "The slides do not provide specific information on the percentage that gets masked. "
+        "BERT masks out 15% of the input tokens. [1]",
+    )
+    assert "do not provide" not in answer.answer and "15%" in answer.answer
+    assert [r["reason"] for r in answer.removed] == ["unsupported claim about the slides"]
 
 
 @pytest.mark.parametrize(

@@ -14,12 +14,9 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
-
-import numpy as np
 
 from assistant.answering import truth
-from assistant.answering.citations import best_support, evidence_text, snippet, split_sentences, strip_markers
+from assistant.answering.citations import snippet
 from assistant.answering.excerpt import excerpt
 from assistant.answering.prompts import build_messages, slide_prefix
 from assistant.answering.reply import (
@@ -39,7 +36,7 @@ from assistant.answering.reply import (
     refusal_text,
     render,
 )
-from assistant.answering.shaping import DUMP_KEEP, copied_line, is_dump, is_fragment, is_question, quote
+from assistant.answering.vetting import shown_sentences
 from assistant.config import Settings
 from assistant.corpus.index import Index, load_or_build
 from assistant.engines.base import Generator, Message
@@ -252,7 +249,7 @@ class Assistant:
             result.answer, result.refused, result.refusal_reason = refusal_text(retrieval), True, "model"
             return
         context = retrieval.hits[: self.settings.context_k]
-        sentences = self._shown_sentences(result, raw, context, gen)
+        sentences = shown_sentences(result, raw, context, self.embedder, gen, self.settings.judge)
         if not any(s["source"] for s in sentences) and context:
             top = context[0].chunk
             sentences = overview(top) if is_broad(result.question) else truth.slide_answer(result.question, top)
@@ -279,82 +276,3 @@ class Assistant:
             result.sentences = []
             return
         result.answer = render(result)
-
-    def _shown_sentences(self, result: Answer, raw: str, context: list, gen: Generator | None) -> list[dict]:
-        """The reply's sentences that may be shown, each with its supporting slide and the truth check.
-
-        Questions, fragments and an unfinished last sentence are dropped; a sentence its slide
-        contradicts (``truth.check``) is replaced by that slide line, quoted; a dump of slide lines
-        keeps the ones nearest the question. What was taken out is kept in ``result.removed``.
-        """
-        sentences = split_sentences(raw)
-        if len(sentences) > 1 and not re.search(r"[.!?)\]]\s*$", raw):
-            result.removed.append({"text": strip_markers(sentences[-1]), "reason": "unfinished"})
-            sentences = sentences[:-1]  # cut off by the length limit
-        kept = []
-        for sentence in sentences:
-            plain = strip_markers(sentence)
-            reason = "question" if is_question(plain) else "fragment" if is_fragment(plain, len(sentences) == 1) else ""
-            if reason:
-                result.removed.append({"text": plain, "reason": reason})
-            else:
-                kept.append(sentence)
-        if not kept:
-            return []
-        slide_texts = [evidence_text(h.chunk.search_text) for h in context]
-        plain = [strip_markers(s) for s in kept]
-        vectors = self.embedder.embed(plain + slide_texts + [result.question])
-        sentence_vectors, slide_vectors = vectors[: len(kept)], vectors[len(kept) : -1]
-        out: list[dict] = []
-        judged = 0
-        for sentence, text, vector in zip(kept, plain, sentence_vectors, strict=True):
-            support = best_support(sentence, vector, slide_texts, slide_vectors)
-            row = {"text": text, "source": None, "support": round(support.score, 4), "check": "", "similarity": 0.0}
-            row["similarity"] = float(np.dot(vector, vectors[-1]))
-            if support.source is not None:
-                judge = gen if judged < self.settings.judge else None
-                verdict = self._verdict(text, context[support.source].chunk, slide_texts[support.source], result, judge)
-                judged += verdict.judge is not None
-                row["source"] = context[support.source].chunk.slide_id
-                row["judge"] = verdict.judge
-                row["check"] = "passed" if verdict.ok else "corrected"
-                row["copied"] = copied_line(text, slide_texts[support.source])
-                if not verdict.ok:
-                    chunk = context[support.source].chunk
-                    line = self._evidence(text, slide_texts[support.source], result.question, chunk.title, verdict)
-                    result.removed.append({"text": text, "reason": verdict.reason, "line": line})
-                    replacement = quote(line) if line else ""
-                    if not line or any(r["text"] == replacement for r in out):
-                        continue
-                    row.update(text=replacement, evidence=line, copied=False)
-            elif not out and truth.answers_yes_or_no(text):
-                # an unsupported "Yes"/"No" is the model's guess at the question, not the slides' answer
-                result.removed.append({"text": text, "reason": "unsupported yes/no"})
-                continue
-            out.append(row)
-        if is_dump([r.get("copied", False) for r in out]):
-            keep = sorted(sorted(range(len(out)), key=lambda i: -out[i]["similarity"])[:DUMP_KEEP])
-            result.removed.extend({"text": r["text"], "reason": "dump"} for i, r in enumerate(out) if i not in keep)
-            out = [out[i] for i in keep]
-        for row in out:
-            row.pop("similarity")
-            row.pop("copied", None)
-        return out
-
-    def _verdict(self, text: str, chunk, slide_text: str, result: Answer, gen: Generator | None) -> truth.Verdict:
-        """The cheap reading first (``truth.check``); then, when on, the model as a judge of what passed."""
-        verdict = truth.check(text, slide_text, result.question)
-        if not verdict.ok or gen is None:
-            return verdict
-        start = time.perf_counter()
-        p_yes, bar = truth.agreement(gen, chunk, text, result.question)
-        result.timings["judge_s"] = round(result.timings.get("judge_s", 0.0) + time.perf_counter() - start, 4)
-        if p_yes >= bar:
-            return replace(verdict, judge=p_yes)
-        return truth.Verdict(False, "judge", "", p_yes)
-
-    @staticmethod
-    def _evidence(text: str, slide_text: str, question: str, title: str, verdict: truth.Verdict) -> str:
-        """The slide line shown in place of a failed sentence: the clause it contradicted, else the nearest."""
-        kept = verdict.line if verdict.reason in truth.CLAUSE_REASONS else ""
-        return truth.evidence_line(text, slide_text, question, title, found=kept)

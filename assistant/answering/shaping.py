@@ -20,6 +20,17 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
 _TERMINAL = re.compile(r"[.!?)\]\"”]\s*$")
 DUMP_SHARE = 0.6  # a reply whose sentences are at least this share of copied slide lines is a dump
 DUMP_KEEP = 2  # ... and keeps this many of them
+# "The slides state that …", "the slides do not provide …", "the question assumes …": a sentence that speaks for
+# the slides, or judges the question against them, claims to report what they say.
+_SPEAKS_FOR_SLIDES = re.compile(
+    r"\b(?:slides?|lecture|deck)\s+(?:\w+\s+){0,3}?(?:say|says|said|state|states|stated|mention|mentions"
+    r"|mentioned|provide|provides|provided|discuss|discusses|cover|covers|covered|suggest|suggests|explain"
+    r"|explains|describe|describes|contradict|contradicts|confirm|confirms|show|shows|list|lists)\b"
+    r"|\b(?:stated|mentioned|described|listed|shown|covered|given) (?:in|on|by) (?:the )?(?:\w+ )?(?:slides?|lecture)\b"
+    r"|\bthey (?:do |did |also )?(?:not )?(?:discuss|mention|cover|state|say|describe|explain)\b"
+    r"|\baccording to (?:the )?(?:slides?|lecture)\b|\bthe question (?:assumes|implies|suggests)\b",
+    re.I,
+)
 
 
 def is_question(sentence: str) -> bool:
@@ -38,6 +49,15 @@ def is_fragment(sentence: str, alone: bool) -> bool:
     if _TERMINAL.search(sentence) and words[-1].lower() in _DANGLING:
         return True
     return not alone and len(words) <= 4 and not _TERMINAL.search(sentence)
+
+
+def speaks_for_slides(sentence: str) -> bool:
+    """Whether ``sentence`` reports what the slides say or leave out ("The slides do not provide …").
+
+    Such a sentence that no slide supports is shown to the student as the slides' word, unchecked:
+    in the paired evaluation most were false ("the slides do not provide" what one of them states).
+    """
+    return bool(_SPEAKS_FOR_SLIDES.search(sentence))
 
 
 def copied_line(sentence: str, slide_text: str) -> bool:

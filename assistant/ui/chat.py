@@ -75,7 +75,7 @@ def sources_html(question: str, retrieval: Retrieval, answer: Answer | None = No
     for n, hit in enumerate(retrieval.hits, start=1):
         c = hit.chunk
         citation = cited.get(c.slide_id)
-        # every cited sentence passed the truth check or is the slide's own line (answer._shown_sentences)
+        # every cited sentence passed the truth check or is the slide's own line (vetting.shown_sentences)
         badge = '<span class="src-badge">✓ cited, checked</span>' if citation else ""
         support = f'<div class="src-snippet">Supports: “{text(citation.snippet)}”</div>' if citation else ""
         if citation and c.slide_id in corrected:

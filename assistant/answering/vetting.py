@@ -1,0 +1,118 @@
+"""Which of a model's reply sentences may be shown, each cited to the slide that supports it and checked.
+
+Support (``citations``) finds the slide a sentence's words come from; the truth check (``truth``)
+asks whether that slide says what the sentence says; ``shaping`` drops questions, fragments, dumps
+and sentences that speak for the slides without a slide behind them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from assistant.answering import truth
+from assistant.answering.citations import best_support, evidence_text, split_sentences, strip_markers
+from assistant.answering.reply import Answer
+from assistant.answering.shaping import (
+    DUMP_KEEP,
+    copied_line,
+    is_dump,
+    is_fragment,
+    is_question,
+    quote,
+    speaks_for_slides,
+)
+from assistant.engines.base import Generator
+from assistant.retrieval.embed import Embedder
+
+_UNFINISHED = re.compile(r"[.!?)\]]\s*$")
+
+
+def shown_sentences(
+    result: Answer, raw: str, context: list, embedder: Embedder, gen: Generator | None, judge_limit: int
+) -> list[dict]:
+    """The reply's sentences that may be shown, each with its supporting slide and the truth check.
+
+    Questions, fragments and an unfinished last sentence are dropped; a sentence its slide
+    contradicts (``truth.check``) is replaced by that slide line, quoted; a dump of slide lines
+    keeps the ones nearest the question. The model judges the first ``judge_limit`` cited sentences
+    (``gen`` None: none). What was taken out is kept in ``result.removed``.
+    """
+    sentences = split_sentences(raw)
+    if len(sentences) > 1 and not _UNFINISHED.search(raw):
+        result.removed.append({"text": strip_markers(sentences[-1]), "reason": "unfinished"})
+        sentences = sentences[:-1]  # cut off by the length limit
+    kept = []
+    for sentence in sentences:
+        plain = strip_markers(sentence)
+        reason = "question" if is_question(plain) else "fragment" if is_fragment(plain, len(sentences) == 1) else ""
+        if reason:
+            result.removed.append({"text": plain, "reason": reason})
+        else:
+            kept.append(sentence)
+    if not kept:
+        return []
+    slide_texts = [evidence_text(h.chunk.search_text) for h in context]
+    plain = [strip_markers(s) for s in kept]
+    vectors = embedder.embed(plain + slide_texts + [result.question])
+    sentence_vectors, slide_vectors = vectors[: len(kept)], vectors[len(kept) : -1]
+    out: list[dict] = []
+    judged = 0
+    for sentence, text, vector in zip(kept, plain, sentence_vectors, strict=True):
+        support = best_support(sentence, vector, slide_texts, slide_vectors)
+        row = {"text": text, "source": None, "support": round(support.score, 4), "check": "", "similarity": 0.0}
+        row["similarity"] = float(np.dot(vector, vectors[-1]))
+        if support.source is not None:
+            judge = gen if judged < judge_limit else None
+            verdict = _verdict(text, context[support.source].chunk, slide_texts[support.source], result, judge)
+            judged += verdict.judge is not None
+            row["source"] = context[support.source].chunk.slide_id
+            row["judge"] = verdict.judge
+            row["check"] = "passed" if verdict.ok else "corrected"
+            row["copied"] = copied_line(text, slide_texts[support.source])
+            if not verdict.ok:
+                chunk = context[support.source].chunk
+                line = _evidence(text, slide_texts[support.source], result.question, chunk.title, verdict)
+                result.removed.append({"text": text, "reason": verdict.reason, "line": line})
+                replacement = quote(line) if line else ""
+                if not line or any(r["text"] == replacement for r in out):
+                    continue
+                row.update(text=replacement, evidence=line, copied=False)
+        elif not out and truth.answers_yes_or_no(text):
+            # an unsupported "Yes"/"No" is the model's guess at the question, not the slides' answer
+            result.removed.append({"text": text, "reason": "unsupported yes/no"})
+            continue
+        elif speaks_for_slides(text):  # the slides' word, which no slide gives: not shown as theirs
+            result.removed.append({"text": text, "reason": "unsupported claim about the slides"})
+            continue
+        out.append(row)
+    if is_dump([r.get("copied", False) for r in out]):
+        keep = sorted(sorted(range(len(out)), key=lambda i: -out[i]["similarity"])[:DUMP_KEEP])
+        result.removed.extend({"text": r["text"], "reason": "dump"} for i, r in enumerate(out) if i not in keep)
+        out = [out[i] for i in keep]
+    for row in out:
+        row.pop("similarity")
+        row.pop("copied", None)
+    return out
+
+
+def _verdict(text: str, chunk, slide_text: str, result: Answer, gen: Generator | None) -> truth.Verdict:
+    """The cheap reading first (``truth.check``); then, when on, the model as a judge of what passed."""
+    verdict = truth.check(text, slide_text, result.question)
+    if not verdict.ok or gen is None:
+        return verdict
+    start = time.perf_counter()
+    p_yes, bar = truth.agreement(gen, chunk, text, result.question)
+    result.timings["judge_s"] = round(result.timings.get("judge_s", 0.0) + time.perf_counter() - start, 4)
+    if p_yes >= bar:
+        return replace(verdict, judge=p_yes)
+    return truth.Verdict(False, "judge", "", p_yes)
+
+
+def _evidence(text: str, slide_text: str, question: str, title: str, verdict: truth.Verdict) -> str:
+    """The slide line shown in place of a failed sentence: the clause it contradicted, else the nearest."""
+    kept = verdict.line if verdict.reason in truth.CLAUSE_REASONS else ""
+    return truth.evidence_line(text, slide_text, question, title, found=kept)
