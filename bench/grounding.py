@@ -128,14 +128,14 @@ def combined_scores(path: Path) -> None:
 
 
 def judge_scores(path: Path, out: Path, template: str = "judge_user", limit: int = 0) -> None:
-    """The packaged model's agreement with every labelled sentence, as the product reads it (``truth.agreement``).
+    """The packaged model's agreement with every labelled sentence, as the product reads it (``judge.agreement``).
 
     With another ``template`` than the default, every sentence is judged by that statement prompt instead.
     """
     import time
 
     from assistant.answering.assistant import Assistant
-    from assistant.answering.truth import JUDGE_YES, agreement, judge_messages, yes_probability
+    from assistant.answering.judge import JUDGE_YES, agreement, judge_messages, yes_probability
     from assistant.config import Settings
 
     assistant = Assistant(Settings.from_env())

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.answering.assistant import Assistant  # noqa: E402
-from assistant.answering.truth import yes_probability  # noqa: E402
+from assistant.answering.judge import yes_probability  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.engines.choice import machine  # noqa: E402
 from assistant.practice.members import MEMBER_YES, key_parts, member_messages, same_words  # noqa: E402

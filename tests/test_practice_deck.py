@@ -140,7 +140,7 @@ def test_a_draft_whose_wrong_option_is_right_on_the_slide_is_turned_down():
 
 
 def test_the_packaged_model_reads_a_right_wrong_option_apart_from_a_wrong_one(assistant_default):
-    from assistant.answering.truth import yes_probability
+    from assistant.answering.judge import yes_probability
     from assistant.practice.option_truth import OPTION_TRUE, option_messages
 
     logistics = next(c for c in assistant_default.index.chunks if c.title == "Midterm 2 logistics")

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.answering import truth
+from assistant.answering import judge, truth
 from assistant.answering.assistant import Assistant, is_broad
 from assistant.answering.shaping import copied_line, is_dump, is_fragment, is_question, quote, speaks_for_slides
 from assistant.corpus.tables import linearize, rows_to_lines, table_entity
@@ -180,6 +180,15 @@ def answer_with(settings, embedder, shipped_index):
     return run
 
 
+@pytest.fixture()
+def answer_with_model(settings, embedder, shipped_index):
+    def run(question: str, model):
+        chosen = replace(settings, model=model.name)
+        return Assistant(chosen, embedder=embedder, index=shipped_index, generator=model).answer(question)
+
+    return run
+
+
 def test_no_shown_answer_keeps_a_negated_claim(answer_with):
     answer = answer_with(
         "is there lecture on wednesday?",
@@ -328,6 +337,42 @@ def test_a_sentence_the_judge_does_not_find_on_its_slide_is_not_shown(settings, 
     assert judged == [] and "not trained against" in answer.answer
 
 
+class ReadsLine(WritesReply):
+    """A stand-in judge: P("Yes") ``beside_slide`` for a statement beside its slide, ``line_alone`` against a line."""
+
+    def __init__(self, reply: str, beside_slide: float, line_alone: float) -> None:
+        super().__init__(reply)
+        self.beside_slide, self.line_alone, self.lines = beside_slide, line_alone, []
+
+    def yes_probability(self, messages):
+        content = messages[-1]["content"]
+        if content.startswith("Course slide line: "):
+            self.lines.append(content.split('"')[1])
+            return self.line_alone
+        return self.beside_slide
+
+
+@pytest.mark.parametrize(
+    ("beside_slide", "line_alone", "lines_read", "shown"),
+    [
+        (0.9, 0.0, 0, True),  # sure: no second reading
+        (0.7, 0.9, 1, True),  # unsure, and the line states it: (0.7 + 0.9) / 2 passes
+        (0.7, 0.3, 1, False),  # unsure, and the line does not: (0.7 + 0.3) / 2 fails
+        (0.3, 1.0, 0, False),  # sure it is not on the slide
+    ],
+)
+def test_an_unsure_reading_is_settled_against_the_slide_line_alone(
+    answer_with_model, beside_slide, line_alone, lines_read, shown
+):
+    reply = "Larger models need fewer samples to reach the same performance. [1]"
+    model = ReadsLine(reply, beside_slide, line_alone)
+    answer = answer_with_model("how sample efficient are larger language models?", model)
+    assert len(model.lines) == lines_read
+    if lines_read:
+        assert "fewer samples" in model.lines[0]  # the slide line the sentence was compared with
+    assert ("need fewer samples" in answer.answer) is shown, answer.answer
+
+
 class AnswersQuestion(WritesReply):
     """A stand-in model whose own answer to a yes/no question, beside the slide, is P("Yes") = ``p_yes``."""
 
@@ -364,7 +409,7 @@ def test_a_yes_or_no_reply_stands_only_if_the_model_answers_the_question_the_sam
 
 def test_the_packaged_model_as_judge_tells_a_slide_line_from_its_negation(engine_assistant):
     """On every engine: logits in process, log-probabilities from llama.cpp and from an OpenAI-compatible server."""
-    from assistant.answering.truth import judge_messages, yes_probability
+    from assistant.answering.judge import judge_messages, yes_probability
 
     chunk = next(c for c in engine_assistant.index.chunks if c.title == "Today's lecture")
     gen = engine_assistant.generator()
@@ -373,8 +418,8 @@ def test_the_packaged_model_as_judge_tells_a_slide_line_from_its_negation(engine
     assert stated > 0.5 > negated
     # a yes/no reply is read as the model's own answer to the question, which sides with the slide
     question = "Is there a lecture on Wednesday?"
-    wrong, bar = truth.agreement(gen, chunk, "Yes, there is a lecture on Wednesday.", question)
-    right, _ = truth.agreement(gen, chunk, "No, there is no lecture on Wednesday.", question)
+    wrong, bar = judge.agreement(gen, chunk, "Yes, there is a lecture on Wednesday.", question)
+    right, _ = judge.agreement(gen, chunk, "No, there is no lecture on Wednesday.", question)
     assert right >= bar > wrong
 
 
@@ -435,4 +480,4 @@ def test_words_put_in_the_slides_mouth_without_a_slide_behind_them_are_not_shown
     ],
 )
 def test_a_yes_or_no_reply_is_read_against_any_question_but_a_wh_question(question, yes_or_no):
-    assert truth.asks_yes_or_no(question) is yes_or_no
+    assert judge.asks_yes_or_no(question) is yes_or_no

@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from assistant.answering import prompts
 from assistant.answering.citations import evidence_text
 from assistant.answering.shaping import is_question, quote
 from assistant.corpus.chunking import plain_text
@@ -75,7 +74,6 @@ _NO = re.compile(r"^\s*(no|nope|incorrect|false)\s*[,.!;:—–-]\s*", re.I)
 _QUESTION_START = re.compile(
     r"^\s*(is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|am|must|may)\b", re.I
 )
-_WH_QUESTION = re.compile(r"^\s*(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 MIN_SHARED = 2  # content words a clause must share with a sentence to be its counterpart
 MIN_SHARE = 0.5  # ... and the share of the sentence's content words that must be in it
 CLAUSE_REASONS = ("negation", "opposite", "number", "yes/no")  # the line compared is the one contradicted
@@ -232,13 +230,6 @@ def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
     return Verdict(True, "", lines[0] if lines else "")
 
 
-# P("Yes") below this and the model, shown the slide, does not find the sentence on it; chosen on the hand
-# labels (docs/decisions/truth-check.md).
-JUDGE_YES = 0.6
-# The model's own yes/no answer to the question must side with the reply's (see ``agreement``); same labels.
-QUESTION_YES = 0.5
-
-
 MIN_QUOTED_WORDS = 4  # a shorter line (a heading, a table's name) says nothing a student can check
 
 
@@ -297,50 +288,6 @@ def answers_yes_or_no(sentence: str) -> bool:
     return bool(_YES.match(sentence) or _NO.match(sentence))
 
 
-def statement(sentence: str, question: str) -> str:
-    """What the judge reads: a reply opening with yes or no is judged as the answer to its question."""
-    if question and (_YES.match(sentence) or _NO.match(sentence)):
-        return f'The answer to "{question}" is: {sentence}'
-    return sentence
-
-
-def judge_messages(chunk, sentence: str, question: str = "", template: str = "judge_user") -> list[dict[str, str]]:
-    """A yes/no prompt that starts like every answer prompt whose first slide is ``chunk``.
-
-    That start's KV cache is kept per slide (``answer.slide_prefix``), so the judge's model run
-    covers only the statement and the instruction.
-    """
-    return prompts.one_slide_messages(template, chunk, statement=statement(sentence, question))
-
-
-def asks_yes_or_no(question: str) -> bool:
-    """Whether a reply's "Yes"/"No" can answer ``question``: any question but a wh-question, since students
-    put yes/no questions late ("in domain generalization do we …") or as a claim ("X helps too, right")."""
-    return bool(question.strip()) and not _WH_QUESTION.match(question)
-
-
-def question_messages(chunk, question: str) -> list[dict[str, str]]:
-    """The model asked the yes/no ``question`` itself, beside slide ``chunk``; same cached start as the judge."""
-    return prompts.one_slide_messages("judge_question", chunk, question=question)
-
-
-def agreement(generator, chunk, sentence: str, question: str = "") -> tuple[float, float]:
-    """How far the model, shown ``chunk``, agrees with ``sentence`` (4 places); and the bar below which it does not.
-
-    A reply opening with "Yes"/"No" to a yes/no question is read as the model's own answer to the
-    question (P("Yes"), or 1 - P("Yes") for a "No"): asked about "Yes, the premise" the judge tends to
-    agree, asked the question it reads the slide (docs/decisions/truth-check.md).
-    """
-    if answers_yes_or_no(sentence) and asks_yes_or_no(question):
-        p_yes = yes_probability(generator, question_messages(chunk, question))
-        return round(1.0 - p_yes if _NO.match(sentence) else p_yes, 4), QUESTION_YES
-    return round(yes_probability(generator, judge_messages(chunk, sentence, question)), 4), JUDGE_YES
-
-
-def yes_probability(generator, messages: list[dict[str, str]]) -> float:
-    """The model's P("Yes"): from its logits where the engine gives them, else from its first word."""
-    score = generator.yes_probability(messages)
-    if score is not None:
-        return score
-    reply = "".join(generator.stream(messages, 2)).strip().lower()
-    return 1.0 if reply.startswith("yes") else 0.0
+def answers_no(sentence: str) -> bool:
+    """Whether ``sentence`` opens with a no."""
+    return bool(_NO.match(sentence))

@@ -15,7 +15,7 @@ from string import Template
 from typing import TYPE_CHECKING
 
 from assistant.answering import prompts
-from assistant.answering.truth import yes_probability
+from assistant.answering.judge import yes_probability
 from assistant.practice.deck_options import TERM_WORDS, key_kind
 from assistant.practice.items import PracticeItem
 from assistant.practice.wording import content_words, unmatched

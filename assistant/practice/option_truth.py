@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from assistant.answering import prompts
-from assistant.answering.truth import yes_probability
+from assistant.answering.judge import yes_probability
 from assistant.practice.items import PracticeItem
 
 if TYPE_CHECKING:

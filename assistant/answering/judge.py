@@ -1,0 +1,91 @@
+"""The chat model as a yes/no judge of an answer sentence, beside the slide it cites.
+
+What the cheap reading (``truth.check``) lets through is read by the packaged model: "does slide [1]
+say this?", with P("Yes") from its first token. The prompt starts like the answer prompt, so the
+slide's saved KV cache covers all but the statement and the instruction. Bars, prompts and what
+they caught on the hand labels: docs/decisions/truth-check.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answering import prompts
+from assistant.answering.citations import evidence_text
+from assistant.answering.truth import answers_no, answers_yes_or_no, check, evidence_line
+
+_WH_QUESTION = re.compile(r"^\s*(what|which|who|whom|whose|when|where|why|how)\b", re.I)
+
+# P("Yes") below this and the model, shown the slide, does not find the sentence on it; chosen on the hand
+# labels (docs/decisions/truth-check.md).
+JUDGE_YES = 0.6
+# The model's own yes/no answer to the question must side with the reply's (see ``agreement``); same labels.
+QUESTION_YES = 0.5
+# A statement read at P("Yes") in this band is read once more against its slide line alone, and the two
+# averaged: the line's reading is wrong in other cases than the slide's (docs/decisions/truth-check.md).
+SECOND_READING = (0.5, 0.8)
+
+
+def statement(sentence: str, question: str) -> str:
+    """What the judge reads: a reply opening with yes or no is judged as the answer to its question."""
+    if question and answers_yes_or_no(sentence):
+        return f'The answer to "{question}" is: {sentence}'
+    return sentence
+
+
+def judge_messages(chunk, sentence: str, question: str = "", template: str = "judge_user") -> list[dict[str, str]]:
+    """A yes/no prompt that starts like every answer prompt whose first slide is ``chunk``.
+
+    That start's KV cache is kept per slide (``answer.slide_prefix``), so the judge's model run
+    covers only the statement and the instruction.
+    """
+    return prompts.one_slide_messages(template, chunk, statement=statement(sentence, question))
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Whether a reply's "Yes"/"No" can answer ``question``: any question but a wh-question, since students
+    put yes/no questions late ("in domain generalization do we …") or as a claim ("X helps too, right")."""
+    return bool(question.strip()) and not _WH_QUESTION.match(question)
+
+
+def question_messages(chunk, question: str) -> list[dict[str, str]]:
+    """The model asked the yes/no ``question`` itself, beside slide ``chunk``; same cached start as the judge."""
+    return prompts.one_slide_messages("judge_question", chunk, question=question)
+
+
+def line_messages(line: str, sentence: str, question: str = "") -> list[dict[str, str]]:
+    """A yes/no prompt: does this one slide ``line`` state ``sentence``? No slide around it, so no cached start."""
+    content = prompts.load("judge_line").format(line=line, statement=statement(sentence, question))
+    return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
+
+
+def agreement(generator, chunk, sentence: str, question: str = "", line: str | None = None) -> tuple[float, float]:
+    """How far the model, shown ``chunk``, agrees with ``sentence`` (4 places); and the bar below which it does not.
+
+    A reply opening with "Yes"/"No" to a yes/no question is read as the model's own answer to the
+    question (P("Yes"), or 1 - P("Yes") for a "No"): asked about "Yes, the premise" the judge tends to
+    agree, asked the question it reads the slide (docs/decisions/truth-check.md). Any other
+    sentence is read beside its slide; a reading in ``SECOND_READING`` is averaged with one against
+    ``line`` alone, the slide line the cheap reading compared it with (None: found here).
+    """
+    if answers_yes_or_no(sentence) and asks_yes_or_no(question):
+        p_yes = yes_probability(generator, question_messages(chunk, question))
+        return round(1.0 - p_yes if answers_no(sentence) else p_yes, 4), QUESTION_YES
+    p_yes = yes_probability(generator, judge_messages(chunk, sentence, question))
+    low, high = SECOND_READING
+    if low <= p_yes < high:
+        if line is None:
+            text = evidence_text(chunk.search_text)
+            line = check(sentence, text, question).line or evidence_line(sentence, text, question, chunk.title)
+        if line:
+            p_yes = (p_yes + yes_probability(generator, line_messages(line, sentence, question))) / 2
+    return round(p_yes, 4), JUDGE_YES
+
+
+def yes_probability(generator, messages: list[dict[str, str]]) -> float:
+    """The model's P("Yes"): from its logits where the engine gives them, else from its first word."""
+    score = generator.yes_probability(messages)
+    if score is not None:
+        return score
+    reply = "".join(generator.stream(messages, 2)).strip().lower()
+    return 1.0 if reply.startswith("yes") else 0.0
