@@ -180,15 +180,6 @@ def answer_with(settings, embedder, shipped_index):
     return run
 
 
-@pytest.fixture()
-def answer_with_model(settings, embedder, shipped_index):
-    def run(question: str, model):
-        chosen = replace(settings, model=model.name)
-        return Assistant(chosen, embedder=embedder, index=shipped_index, generator=model).answer(question)
-
-    return run
-
-
 def test_no_shown_answer_keeps_a_negated_claim(answer_with):
     answer = answer_with(
         "is there lecture on wednesday?",
@@ -335,42 +326,6 @@ def test_a_sentence_the_judge_does_not_find_on_its_slide_is_not_shown(settings, 
     assert judged == ["It trains on adversarial examples."] and "not trained against" in answer.answer
     answer, judged = ask(judge=0)
     assert judged == [] and "not trained against" in answer.answer
-
-
-class ReadsLine(WritesReply):
-    """A stand-in judge: P("Yes") ``beside_slide`` for a statement beside its slide, ``line_alone`` against a line."""
-
-    def __init__(self, reply: str, beside_slide: float, line_alone: float) -> None:
-        super().__init__(reply)
-        self.beside_slide, self.line_alone, self.lines = beside_slide, line_alone, []
-
-    def yes_probability(self, messages):
-        content = messages[-1]["content"]
-        if content.startswith("Course slide line: "):
-            self.lines.append(content.split('"')[1])
-            return self.line_alone
-        return self.beside_slide
-
-
-@pytest.mark.parametrize(
-    ("beside_slide", "line_alone", "lines_read", "shown"),
-    [
-        (0.9, 0.0, 0, True),  # sure: no second reading
-        (0.7, 0.9, 1, True),  # unsure, and the line states it: (0.7 + 0.9) / 2 passes
-        (0.7, 0.3, 1, False),  # unsure, and the line does not: (0.7 + 0.3) / 2 fails
-        (0.3, 1.0, 0, False),  # sure it is not on the slide
-    ],
-)
-def test_an_unsure_reading_is_settled_against_the_slide_line_alone(
-    answer_with_model, beside_slide, line_alone, lines_read, shown
-):
-    reply = "Larger models need fewer samples to reach the same performance. [1]"
-    model = ReadsLine(reply, beside_slide, line_alone)
-    answer = answer_with_model("how sample efficient are larger language models?", model)
-    assert len(model.lines) == lines_read
-    if lines_read:
-        assert "fewer samples" in model.lines[0]  # the slide line the sentence was compared with
-    assert ("need fewer samples" in answer.answer) is shown, answer.answer
 
 
 class AnswersQuestion(WritesReply):

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 
 from assistant.answering import prompts
-from assistant.answering.citations import evidence_text
-from assistant.answering.truth import answers_no, answers_yes_or_no, check, evidence_line
+from assistant.answering.truth import answers_no, answers_yes_or_no
 
 _WH_QUESTION = re.compile(r"^\s*(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
@@ -21,9 +20,6 @@ _WH_QUESTION = re.compile(r"^\s*(what|which|who|whom|whose|when|where|why|how)\b
 JUDGE_YES = 0.6
 # The model's own yes/no answer to the question must side with the reply's (see ``agreement``); same labels.
 QUESTION_YES = 0.5
-# A statement read at P("Yes") in this band is read once more against its slide line alone, and the two
-# averaged: the line's reading is wrong in other cases than the slide's (docs/decisions/truth-check.md).
-SECOND_READING = (0.5, 0.8)
 
 
 def statement(sentence: str, question: str) -> str:
@@ -53,33 +49,17 @@ def question_messages(chunk, question: str) -> list[dict[str, str]]:
     return prompts.one_slide_messages("judge_question", chunk, question=question)
 
 
-def line_messages(line: str, sentence: str, question: str = "") -> list[dict[str, str]]:
-    """A yes/no prompt: does this one slide ``line`` state ``sentence``? No slide around it, so no cached start."""
-    content = prompts.load("judge_line").format(line=line, statement=statement(sentence, question))
-    return [{"role": "system", "content": prompts.load("answer_system")}, {"role": "user", "content": content}]
-
-
-def agreement(generator, chunk, sentence: str, question: str = "", line: str | None = None) -> tuple[float, float]:
+def agreement(generator, chunk, sentence: str, question: str = "") -> tuple[float, float]:
     """How far the model, shown ``chunk``, agrees with ``sentence`` (4 places); and the bar below which it does not.
 
     A reply opening with "Yes"/"No" to a yes/no question is read as the model's own answer to the
     question (P("Yes"), or 1 - P("Yes") for a "No"): asked about "Yes, the premise" the judge tends to
-    agree, asked the question it reads the slide (docs/decisions/truth-check.md). Any other
-    sentence is read beside its slide; a reading in ``SECOND_READING`` is averaged with one against
-    ``line`` alone, the slide line the cheap reading compared it with (None: found here).
+    agree, asked the question it reads the slide (docs/decisions/truth-check.md).
     """
     if answers_yes_or_no(sentence) and asks_yes_or_no(question):
         p_yes = yes_probability(generator, question_messages(chunk, question))
         return round(1.0 - p_yes if answers_no(sentence) else p_yes, 4), QUESTION_YES
-    p_yes = yes_probability(generator, judge_messages(chunk, sentence, question))
-    low, high = SECOND_READING
-    if low <= p_yes < high:
-        if line is None:
-            text = evidence_text(chunk.search_text)
-            line = check(sentence, text, question).line or evidence_line(sentence, text, question, chunk.title)
-        if line:
-            p_yes = (p_yes + yes_probability(generator, line_messages(line, sentence, question))) / 2
-    return round(p_yes, 4), JUDGE_YES
+    return round(yes_probability(generator, judge_messages(chunk, sentence, question)), 4), JUDGE_YES
 
 
 def yes_probability(generator, messages: list[dict[str, str]]) -> float:

@@ -105,7 +105,7 @@ def _verdict(text: str, chunk, slide_text: str, result: Answer, gen: Generator |
     if not verdict.ok or gen is None:
         return verdict
     start = time.perf_counter()
-    p_yes, bar = judge.agreement(gen, chunk, text, result.question, verdict.line or None)
+    p_yes, bar = judge.agreement(gen, chunk, text, result.question)
     result.timings["judge_s"] = round(result.timings.get("judge_s", 0.0) + time.perf_counter() - start, 4)
     if p_yes >= bar:
         return replace(verdict, judge=p_yes)
