@@ -12,7 +12,15 @@ import pytest
 
 from assistant.answering import judge, truth
 from assistant.answering.assistant import Assistant, is_broad
-from assistant.answering.shaping import copied_line, is_dump, is_fragment, is_question, quote, speaks_for_slides
+from assistant.answering.shaping import (
+    copied_line,
+    is_dump,
+    is_fragment,
+    is_question,
+    quote,
+    speaks_for_slides,
+    without_opening_connective,
+)
 from assistant.corpus.tables import linearize, rows_to_lines, table_entity
 from assistant.evaluation import metrics
 from tests.fakes import WritesReply
@@ -421,6 +429,19 @@ def test_words_put_in_the_slides_mouth_without_a_slide_behind_them_are_not_shown
     )
     assert "do not provide" not in answer.answer and "15%" in answer.answer
     assert [r["reason"] for r in answer.removed] == ["unsupported claim about the slides"]
+    answer = answer_with(
+        "how much of the input gets masked in BERT vs MAE?",
+        "The slides do not provide the percentage. However, BERT masks out 15% of the input tokens. [1]",
+    )
+    assert answer.answer.startswith("BERT masks out 15%"), answer.answer
+
+
+def test_an_answer_does_not_open_with_a_connective():
+    assert without_opening_connective("However, they do state that X.") == "They do state that X."
+    assert without_opening_connective("Therefore it is not used.") == "It is not used."
+    assert without_opening_connective("But for BERT, 15%.") == "For BERT, 15%."
+    assert without_opening_connective("Butterflies are not on the slides.") == "Butterflies are not on the slides."
+    assert without_opening_connective("Thus.") == "Thus."
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,19 @@ def speaks_for_slides(sentence: str) -> bool:
     return bool(_SPEAKS_FOR_SLIDES.search(sentence))
 
 
+_OPENING_CONNECTIVE = re.compile(
+    r"^(?:however|therefore|thus|also|additionally|in addition|instead|moreover|furthermore|consequently|but)"
+    r",?\s+(?=\w)",
+    re.I,
+)
+
+
+def without_opening_connective(sentence: str) -> str:
+    """``sentence`` without a leading "However," or "Therefore,": an answer's first sentence follows nothing."""
+    rest = _OPENING_CONNECTIVE.sub("", sentence, count=1)
+    return rest[:1].upper() + rest[1:] if rest != sentence else sentence
+
+
 def copied_line(sentence: str, slide_text: str) -> bool:
     """Whether ``sentence`` is one of the slide's lines, word for word (bullets and case aside)."""
     said = normalize(sentence)

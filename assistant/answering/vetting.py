@@ -24,6 +24,7 @@ from assistant.answering.shaping import (
     is_question,
     quote,
     speaks_for_slides,
+    without_opening_connective,
 )
 from assistant.engines.base import Generator
 from assistant.retrieval.embed import Embedder
@@ -96,6 +97,8 @@ def shown_sentences(
     for row in out:
         row.pop("similarity")
         row.pop("copied", None)
+    if out:  # what the opening "However," answered was taken out, or was never there
+        out[0]["text"] = without_opening_connective(out[0]["text"])
     return out
 
 
