@@ -32,7 +32,7 @@ def statement(sentence: str, question: str) -> str:
 def judge_messages(chunk, sentence: str, question: str = "", template: str = "judge_user") -> list[dict[str, str]]:
     """A yes/no prompt that starts like every answer prompt whose first slide is ``chunk``.
 
-    That start's KV cache is kept per slide (``answer.slide_prefix``), so the judge's model run
+    That start's KV cache is kept per slide (``prompts.slide_prefix``), so the judge's model run
     covers only the statement and the instruction.
     """
     return prompts.one_slide_messages(template, chunk, statement=statement(sentence, question))

@@ -67,8 +67,8 @@ def shown_sentences(
         row = {"text": text, "source": None, "support": round(support.score, 4), "check": "", "similarity": 0.0}
         row["similarity"] = float(np.dot(vector, vectors[-1]))
         if support.source is not None:
-            judge = gen if judged < judge_limit else None
-            verdict = _verdict(text, context[support.source].chunk, slide_texts[support.source], result, judge)
+            judging = gen if judged < judge_limit else None
+            verdict = _verdict(text, context[support.source].chunk, slide_texts[support.source], result, judging)
             judged += verdict.judge is not None
             row["source"] = context[support.source].chunk.slide_id
             row["judge"] = verdict.judge
