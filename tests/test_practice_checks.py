@@ -23,12 +23,14 @@ from assistant.practice.checks import (
     check_supported,
 )
 from assistant.practice.checks_options import (
+    check_absolute_options,
     check_distractors,
     check_duplicate_options,
     check_key_stands_out,
     check_mcq_shape,
     check_negated_distractors,
     check_one_template,
+    check_option_kinds,
     pick_distractors,
 )
 from assistant.practice.drafting import to_item
@@ -239,6 +241,33 @@ def test_three_options_one_sentence_with_a_word_changed_are_one_template_the_key
     assert check_one_template(mcq("How are sequences decoded?", terms, "Beam search", "E.")) is None
 
 
+def test_wrong_options_in_absolute_words_give_a_hedged_key_away():
+    # a real 1.5B item: "always" and "never" mark the wrong options, "potentially" the key
+    key = "Adversarial examples crafted for one model can potentially be used to attack many different models"
+    wrong = ["Adversarial examples are always effective", "They are never used", "They need the weights"]
+    item = mcq("Which statement about transferability of attacks is true?", [key, *wrong], key, "E.")
+    assert check_absolute_options(item) == "absolute_options"
+    assert check_item(item, "Adversarial examples crafted for one model can potentially attack others.") is not None
+    only_key = "Only the encoder"  # the key's own "only" makes the word no tell
+    fair = mcq("Which part of BERT is kept?", [only_key, "Only the decoder", "Both halves", "Neither"], only_key, "E.")
+    assert check_absolute_options(fair) is None
+    assert check_absolute_options(GOOD_MCQ) is None
+
+
+def test_a_bare_number_among_answers_in_words_is_no_option():
+    key = "Dwinelle 155"
+    item = mcq("Where is midterm 2 held?", [key, "182", "Dwinelle 156", "25"], key, "E.")
+    assert check_option_kinds(item) == "mixed_kinds"
+    times = mcq("When does the exam begin?", ["5:10pm", "5pm", "5-7pm", "6:00"], "5:10pm", "E.")
+    assert check_option_kinds(times) is None
+    shares = ["10% or more", "1%", "None", "50% or more"]
+    assert check_option_kinds(mcq("By how much can AT cut clean accuracy?", shares, shares[0], "E.")) is None
+    words_for_a_number = mcq("What share of patches does MAE mask?", ["75%", "15%", "Most of them", "90%"], "75%", "E.")
+    assert check_option_kinds(words_for_a_number) == "mixed_kinds"
+    rooms = mcq("Where is midterm 2 held?", [key, "Dwinelle 156", "Wheeler 150", "Soda 306"], key, "E.")
+    assert check_option_kinds(rooms) is None
+
+
 def test_the_first_flawed_picks_give_way_to_candidates_that_are_not():
     key = "Generating realistic samples"
     candidates = [
@@ -250,6 +279,9 @@ def test_the_first_flawed_picks_give_way_to_candidates_that_are_not():
     picked = pick_distractors(key, candidates, "GANs generate realistic samples.")
     assert "Compressing images" in picked and len(picked) == 3
     assert check_negated_distractors(mcq("Q?", [key, *picked], key, "E.")) is None
+    hedged = ["Always better", "25", "Worse on small data", "Never used", "Slower to train", "Harder to tune"]
+    picked = pick_distractors("Typically better at scale", hedged, "Larger models typically do better.")
+    assert picked == ["Worse on small data", "Slower to train", "Harder to tune"]
     template = ["Estimating p(x)", "Generating p(x)", "Learning p(x)", "Classifying images"]
     picked = pick_distractors("Representation learning", template, "VAEs learn representations.")
     assert check_one_template(mcq("Q?", ["Representation learning", *picked], "Representation learning", "E.")) is None
@@ -537,6 +569,8 @@ def test_reasons_are_the_documented_ones():
         "key_stands_out",
         "negated_distractors",
         "one_template",
+        "absolute_options",
+        "mixed_kinds",
         "member_of_key",
         "distractor_true",
         "key_in_question",

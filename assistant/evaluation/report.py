@@ -173,6 +173,8 @@ def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: i
 FLAWS = {
     "negated_distractors": "every wrong option negated",
     "one_template": "wrong options from one template",
+    "absolute_options": "a wrong option in absolute words (always, never, only)",
+    "mixed_kinds": "a bare number among answers in words, or the reverse",
     "key_stands_out": "key stands out by length",
     "distractor_on_slide": "a wrong option the slide states",
     "duplicate_options": "two options one answer",

@@ -18,11 +18,13 @@ import numpy as np
 from assistant.answering.citations import lexical_support
 from assistant.answering.excerpt import Embed
 from assistant.practice.checks_options import (
+    check_absolute_options,
     check_distractors,
     check_duplicate_options,
     check_key_stands_out,
     check_negated_distractors,
     check_one_template,
+    check_option_kinds,
     is_last_option,
     near_duplicate,
 )
@@ -43,6 +45,8 @@ REASONS = (
     "key_stands_out",
     "negated_distractors",
     "one_template",
+    "absolute_options",
+    "mixed_kinds",
     "member_of_key",
     "distractor_true",
     "key_in_question",
@@ -261,6 +265,8 @@ def check_item(
         or check_key_stands_out(item)
         or check_negated_distractors(item)
         or check_one_template(item)
+        or check_absolute_options(item)
+        or check_option_kinds(item)
         or check_distractors(item, slide_text)
         or check_supported(item, slide_text, embed)
         or check_duplicate_question(item, list(previous), embed)

@@ -1,5 +1,6 @@
 """The checks on an MCQ's options: four of them and one key, no two alike, no wrong option the slide states,
-none of the item-writing flaws that give the key away (all wrong options negated, or one template).
+none of the item-writing flaws that give the key away (all wrong options negated, one template, absolute
+words, a bare number among answers in words).
 
 Like every check (``checks``), each returns the reason it rejects an item or None. ``pick_distractors``
 chooses wrong options that will pass these checks from a longer list the model wrote.
@@ -28,6 +29,15 @@ SENTENCE_WORDS = 3
 
 _MATH_SPAN = re.compile(r"\$\$?[^$]+\$\$?")
 _NEGATIONS = frozenset({"not", "no", "never", "cannot", "nt"})
+# Absolute words mark a wrong option to a test-wise student: real claims are rarely "always" or "never" so.
+_ABSOLUTES = re.compile(r"\b(always|never|only|completely|entirely|impossible|guaranteed?|guarantees)\b", re.IGNORECASE)
+# A whole option that is a number, time, share or span of them: "25", "5:10", "75%", "6pm", "5-7pm", "1.5x".
+_ASKS_QUANTITY = re.compile(
+    r"\b(how (many|much|long|often|large|big|small|fast|slow)|when|by what|what (time|year|date|day|percent"
+    r"|percentage|fraction|share|ratio|number|rate|size|value)|which (year|percent|percentage|number|value))\b",
+    re.IGNORECASE,
+)
+_BARE_NUMBER = re.compile(r"^[~≈$]?\d[\d.,:]*(\s*[-–]\s*\d[\d.,:]*)?\s*(%|percent|[ap]m|[kmbx])?$", re.IGNORECASE)
 # "all/none of the above" as a wrong option stays meaningful when kept last (``drafting.to_item`` does).
 _LAST_OPTION = re.compile(r"^\s*(all|none) of the above\W*$", re.IGNORECASE)
 
@@ -142,6 +152,51 @@ def check_negated_distractors(item: PracticeItem) -> str | None:
     return "negated_distractors" if wrong and all(map(negated, wrong)) and not negated(item.answer) else None
 
 
+def absolute_against(key: str, option: str) -> bool:
+    """Whether ``option`` says "always", "never", "only" … and ``key`` does not."""
+    return bool(_ABSOLUTES.search(option)) and not _ABSOLUTES.search(key)
+
+
+def check_absolute_options(item: PracticeItem) -> str | None:
+    """A wrong option in absolute words beside a key that is not: the key is found by its hedge.
+
+    ("Adversarial examples are always effective", "… are never used" against "can potentially be used
+    to attack many models".) The rubric's "absolute terms" flaw; a key that says "only" itself makes
+    the same word in a wrong option fair.
+    """
+    if item.type != "mcq":
+        return None
+    wrong = [option for option in item.options if option != item.answer]
+    return "absolute_options" if any(absolute_against(item.answer, option) for option in wrong) else None
+
+
+def bare_number(option: str) -> bool:
+    return bool(_BARE_NUMBER.match(option.strip().rstrip(".")))
+
+
+def other_kind(key: str, option: str, question: str | None = None) -> bool:
+    """Whether ``option`` is another kind of answer than ``key``: words for a bare number, or a bare number
+    where the key is words, or where the question asks no quantity ("182" for where the exam is held).
+
+    ``question`` None: unknown, taken as one that may ask a quantity.
+    """
+    if bare_number(key):
+        return not re.search(r"\d", option)
+    if not bare_number(option):
+        return False
+    return not re.search(r"\d", key) or (question is not None and not _ASKS_QUANTITY.search(question))
+
+
+def check_option_kinds(item: PracticeItem) -> str | None:
+    """A wrong option of another kind than the key (``other_kind``): no student takes it for the answer,
+    so the item has fewer real options than it shows. A number for a number, a name for a name.
+    """
+    if item.type != "mcq":
+        return None
+    wrong = [option for option in item.options if option != item.answer]
+    return "mixed_kinds" if any(other_kind(item.answer, option, item.question) for option in wrong) else None
+
+
 def _one_slot_apart(a: list[str], b: list[str]) -> bool:
     """Two options of one template: the same words in the same places but one."""
     return len(a) == len(b) >= 2 and sum(x != y for x, y in zip(a, b, strict=True)) == 1
@@ -247,7 +302,8 @@ def states_slide_fact(option: str, slide_words: list[str]) -> bool:
 def pick_distractors(
     key: str, candidates: Sequence[str], slide_text: str, k: int = 3, embed: Embed | None = None
 ) -> list[str]:
-    """The first ``k`` candidates that are neither the key nor each other in other words, nor a slide fact.
+    """The first ``k`` candidates that are neither the key nor each other in other words, nor a slide fact,
+    nor absolute where the key is not, nor another kind of answer than the key.
 
     With ``embed``, "in other words" also means as close in meaning as ``check_duplicate_options``
     rejects, so that a pick the check would reject leaves room for the next candidate instead.
@@ -266,6 +322,8 @@ def pick_distractors(
         if (
             not clash
             and not states_slide_fact(texts[i], slide)
+            and not absolute_against(key, texts[i])
+            and not other_kind(key, texts[i])
             and not _completes_flaw(key, [texts[j] for j in chosen], texts[i], k)
         ):
             chosen.append(i)

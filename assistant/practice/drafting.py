@@ -62,6 +62,8 @@ REPAIRABLE = frozenset(
         "key_stands_out",
         "negated_distractors",
         "one_template",
+        "absolute_options",
+        "mixed_kinds",
         "member_of_key",
         "distractor_true",
         "mcq_shape",
