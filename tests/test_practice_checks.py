@@ -24,7 +24,6 @@ from assistant.practice.checks import (
 )
 from assistant.practice.checks_options import (
     check_absolute_options,
-    check_distractors,
     check_duplicate_options,
     check_key_stands_out,
     check_mcq_shape,
@@ -35,6 +34,7 @@ from assistant.practice.checks_options import (
 )
 from assistant.practice.drafting import to_item
 from assistant.practice.items import PracticeItem
+from assistant.practice.options_on_slide import check_distractors
 from assistant.practice.parsing import Draft, parse_letter
 from tests.fakes import AT_SLIDE, GAN_SLIDE, GOOD_MCQ, SOURCE, bag_of_words, chunk, mcq
 
@@ -132,6 +132,20 @@ def test_distractor_that_contradicts_the_slide_passes():
     )
     assert check_distractors(item, AR_SLIDE) is None  # the slide negates the run ("not used for ...")
     assert check_distractors(GOOD_MCQ, AT_SLIDE) is None
+
+
+def test_a_slide_sentence_shortened_is_a_wrong_option_the_slide_states():
+    # a real 1.5B wrong option: the slide's words in its order, "naturally" and the reason left out
+    shortened = "They do not provide a notion of a latent space"
+    key = "Best in class likelihood"
+    item = mcq("What is true of autoregressive models?", [key, shortened, "They need no GPU", "Fast"], key, "E.")
+    assert check_distractors(item, AR_SLIDE) == "distractor_on_slide"
+    # the same words with roles swapped contradict the slide: fair
+    source_first = "We have abundant training data from a source domain and only a little target data"
+    swapped = "Abundant target domain training data and little source data"
+    shift = mcq("What does domain adaptation assume?", [source_first, swapped, "No data", "Labels"], source_first, "E.")
+    assert check_distractors(shift, source_first) is None
+    assert pick_distractors(key, [shortened, "They need no GPU", "Fast", "Slow"], AR_SLIDE)[0] == "They need no GPU"
 
 
 SUBPOP_SLIDE = (

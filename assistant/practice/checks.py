@@ -19,7 +19,6 @@ from assistant.answering.citations import lexical_support
 from assistant.answering.excerpt import Embed
 from assistant.practice.checks_options import (
     check_absolute_options,
-    check_distractors,
     check_duplicate_options,
     check_key_stands_out,
     check_negated_distractors,
@@ -29,6 +28,7 @@ from assistant.practice.checks_options import (
     near_duplicate,
 )
 from assistant.practice.items import PracticeItem
+from assistant.practice.options_on_slide import check_distractors
 from assistant.practice.parsing import parse_letter
 from assistant.practice.wording import content_words, jaccard, numbers, option_form, unmatched
 

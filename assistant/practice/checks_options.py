@@ -1,6 +1,6 @@
-"""The checks on an MCQ's options: four of them and one key, no two alike, no wrong option the slide states,
-none of the item-writing flaws that give the key away (all wrong options negated, one template, absolute
-words, a bare number among answers in words).
+"""The checks on an MCQ's options: four of them and one key, no two alike, none of the item-writing flaws
+that give the key away (all wrong options negated, one template, absolute words, a bare number among
+answers in words). A wrong option the slide states is read in ``options_on_slide``.
 
 Like every check (``checks``), each returns the reason it rejects an item or None. ``pick_distractors``
 chooses wrong options that will pass these checks from a longer list the model wrote.
@@ -14,13 +14,13 @@ from itertools import combinations
 
 from assistant.answering.excerpt import Embed
 from assistant.practice.items import PracticeItem
+from assistant.practice.options_on_slide import restates_line, states_slide_fact
 from assistant.practice.parsing import Draft
-from assistant.practice.wording import content_words, option_form, unmatched
+from assistant.practice.wording import NEGATIONS, content_words, option_form, unmatched
 from assistant.text import tokenize
 
 # Calibrated on the hand-made cases in tests/test_practice_checks.py and on MiniLM cosines of option pairs:
 OPTION_COSINE = 0.98  # 0.95 would reject good one-word-flip distractors ("fewer"/"more" samples: 0.97)
-DISTRACTOR_RUN = 0.75  # share of a distractor's words found as one run on the slide that makes it a slide fact
 KEY_WORDS_ALONE = 6  # a key this long, and over twice as long as every wrong option, gives itself away
 KEY_LONGER, KEY_MORE_WORDS = 1.6, 5  # or this many times as long, and this many words more
 SHARED_LEAD = 2  # words all wrong options open with, the key not: it stands out ("GANs are used for ...")
@@ -28,7 +28,6 @@ SHARED_LEAD = 2  # words all wrong options open with, the key not: it stands out
 SENTENCE_WORDS = 3
 
 _MATH_SPAN = re.compile(r"\$\$?[^$]+\$\$?")
-_NEGATIONS = frozenset({"not", "no", "never", "cannot", "nt"})
 # Absolute words mark a wrong option to a test-wise student: real claims are rarely "always" or "never" so.
 _ABSOLUTES = re.compile(r"\b(always|never|only|completely|entirely|impossible|guaranteed?|guarantees)\b", re.IGNORECASE)
 # A whole option that is a number, time, share or span of them: "25", "5:10", "75%", "6pm", "5-7pm", "1.5x".
@@ -137,7 +136,7 @@ def check_key_stands_out(item: PracticeItem) -> str | None:
 
 
 def negated(option: str) -> bool:
-    return bool(_NEGATIONS & set(content_words(option)))
+    return bool(NEGATIONS & set(content_words(option)))
 
 
 def check_negated_distractors(item: PracticeItem) -> str | None:
@@ -233,72 +232,6 @@ def check_one_template(item: PracticeItem) -> str | None:
     return None
 
 
-def _longest_run(words: list[str], slide: list[str]) -> tuple[int, int]:
-    """Length of the longest run of ``words`` found contiguous in ``slide``, and where it starts on the slide."""
-    best, where = 0, -1
-    for i in range(len(slide)):
-        for j in range(len(words)):
-            k = 0
-            while i + k < len(slide) and j + k < len(words) and slide[i + k] == words[j + k]:
-                k += 1
-            if k > best:
-                best, where = k, i
-    return best, where
-
-
-def check_distractors(item: PracticeItem, slide_text: str) -> str | None:
-    """A distractor the slide states almost word for word is probably also correct: two keys, an unfair item.
-
-    Small models fill MCQs with the slide's other bullet points ("To convert high dimensional data into
-    lower dimensional representations" as a *wrong* reason to model densities). A run of at least
-    ``DISTRACTOR_RUN`` of a distractor's words (3 or more) on the slide rejects it, unless the slide negates
-    the run and the distractor does not (then the distractor contradicts the slide, as it should).
-    """
-    if item.type != "mcq":
-        return None
-    slide = content_words(slide_text)
-    wrong = [option for option in item.options if option != item.answer]
-    if any(states_slide_fact(option, slide) for option in wrong):
-        return "distractor_on_slide"
-    key_lines = _key_lines(item.answer, slide_text)
-    if key_lines and any(_within(option, key_lines, item.question) for option in wrong):
-        return "distractor_on_slide"
-    return None
-
-
-def _key_lines(key: str, slide_text: str) -> set[str]:
-    """The words of the slide lines that state ``key`` (at least half of its words), or an empty set."""
-    key_words = set(content_words(key))
-    found: set[str] = set()
-    for line in slide_text.splitlines():
-        words = set(content_words(line))
-        if key_words and len(unmatched(key_words, words)) <= len(key_words) / 2:
-            found |= words
-    return found
-
-
-def _within(option: str, line: set[str], question: str) -> bool:
-    """Whether a short option is made of words of the key's own lines that the question does not use.
-
-    "Domains are also referred to as groups or subpopulations": with "subpopulations" as the key,
-    "groups" from the same line is a second right answer, not a distractor.
-    """
-    words = set(content_words(option)) - set(content_words(question))
-    return 0 < len(words) <= 2 and not unmatched(words, line)
-
-
-def states_slide_fact(option: str, slide_words: list[str]) -> bool:
-    """Whether ``option`` repeats a run of the slide (its ``content_words``), see ``check_distractors``."""
-    words = content_words(option)
-    if len(words) < 3:
-        return False
-    run, start = _longest_run(words, slide_words)
-    if run < max(3, DISTRACTOR_RUN * len(words)):
-        return False
-    slide_negated = start > 0 and slide_words[start - 1] in _NEGATIONS
-    return not (slide_negated and not _NEGATIONS & set(words))
-
-
 def pick_distractors(
     key: str, candidates: Sequence[str], slide_text: str, k: int = 3, embed: Embed | None = None
 ) -> list[str]:
@@ -322,6 +255,7 @@ def pick_distractors(
         if (
             not clash
             and not states_slide_fact(texts[i], slide)
+            and not restates_line(texts[i], slide_text)
             and not absolute_against(key, texts[i])
             and not other_kind(key, texts[i])
             and not _completes_flaw(key, [texts[j] for j in chosen], texts[i], k)

@@ -13,6 +13,7 @@ from assistant.text import NUMBER, fold_plural, tokenize
 WORD_PREFIX = 3  # "max"/"maximum", "large"/"larger": one word when the shorter stem (3+ letters) starts the other
 
 _WORD = re.compile(r"[a-z0-9]+")
+NEGATIONS = frozenset({"not", "no", "never", "cannot", "nt"})  # as ``content_words`` gives them
 # Function words only: unlike ``tokenize`` this keeps "not"/"no", which decide whether a run of slide words agrees.
 _FUNCTION_WORDS = frozenset("a an the of to in for and or is are be by on with as it its they their this that".split())
 
@@ -59,7 +60,7 @@ def _stem(word: str) -> str:
     return word
 
 
-def _same_word(a: str, b: str) -> bool:
+def same_word(a: str, b: str) -> bool:
     """One word in two forms: "trained"/"training", "max"/"maximum", "adversarial"/"adversarially"."""
     a, b = _stem(a), _stem(b)
     return a == b or (min(len(a), len(b)) >= WORD_PREFIX and (a.startswith(b) or b.startswith(a)))
@@ -67,4 +68,4 @@ def _same_word(a: str, b: str) -> bool:
 
 def unmatched(words: set[str], others: set[str]) -> set[str]:
     """The ``words`` that are no form of any of ``others``."""
-    return {w for w in words if not any(_same_word(w, o) for o in others)}
+    return {w for w in words if not any(same_word(w, o) for o in others)}
