@@ -220,13 +220,14 @@ class CountingGenerator(Generator):
 
 
 class WritesReply(Generator):
-    """A stand-in model that always writes ``reply`` and, as a judge, finds every sentence on its slide."""
+    """A stand-in model that always writes ``reply`` and, as a judge, finds every sentence on its slide
+    (or answers ``p_yes(messages)``)."""
 
-    def __init__(self, reply: str, name: str = "stand-in") -> None:
-        self.reply, self.name = reply, name
+    def __init__(self, reply: str, name: str = "stand-in", p_yes=None) -> None:
+        self.reply, self.name, self._p_yes = reply, name, p_yes
 
     def yes_probability(self, messages):
-        return 0.9
+        return 0.9 if self._p_yes is None else self._p_yes(messages)
 
     def stream(self, messages, max_new_tokens=200):
         words = self.reply.split(" ")

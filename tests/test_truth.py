@@ -178,8 +178,8 @@ def test_premise_corrected_needs_the_correcting_fact_and_none_of_the_wrong_claim
 
 @pytest.fixture()
 def answer_with(settings, embedder, shipped_index):
-    def run(question: str, reply: str):
-        model = WritesReply(reply)
+    def run(question: str, reply: str, p_yes=None):
+        model = WritesReply(reply, p_yes=p_yes)
         assistant = Assistant(
             replace(settings, model=model.name), embedder=embedder, index=shipped_index, generator=model
         )
@@ -412,13 +412,31 @@ def test_a_wrong_table_cell_is_answered_with_the_row_the_question_asks_about(ans
     assert "PovertyMap" in answer.removed[0]["line"] and "PovertyMap" in answer.answer
 
 
+def _asked_remotely(messages) -> float:
+    """A judge that, asked whether the exam may be taken remotely, reads the slide as saying no."""
+    return 0.1 if "remotely" in messages[-1]["content"] else 0.9
+
+
 def test_an_unsupported_yes_opening_a_reply_is_not_shown(answer_with):
     answer = answer_with(
         "can i take midterm 2 remotely from home?",
         "Yes, you can take it remotely from your home. [1] Everyone is here in this room (Dwinelle 155). [1]",
+        p_yes=_asked_remotely,
     )
     assert "remotely" not in answer.answer and "Dwinelle 155" in answer.answer
     assert any(r["reason"] == "unsupported yes/no" for r in answer.removed)
+
+
+def test_an_unsupported_no_stands_where_the_question_read_beside_the_top_slide_says_no(answer_with):
+    reply = "No, you cannot take it from home. [1] Everyone is in Dwinelle 155. [1]"
+    answer = answer_with("can i take midterm 2 remotely from home?", reply, _asked_remotely)
+    assert answer.answer.startswith("No, you cannot take it from home.")
+    first = answer.sentences[0]
+    assert first["source"] == answer.retrieved[0]["id"] and first["check"] == "passed" and first["judge"] == 0.9
+    assert answer.citations[0].id == answer.retrieved[0]["id"] and not answer.removed
+    # a wh-question has no yes/no answer to read: the opening "No" is the model's guess and goes
+    answer = answer_with("where do i take midterm 2?", "No, not from home. [1] Everyone is in Dwinelle 155. [1]")
+    assert [r["reason"] for r in answer.removed] == ["unsupported yes/no"]
 
 
 def test_words_put_in_the_slides_mouth_without_a_slide_behind_them_are_not_shown(answer_with):

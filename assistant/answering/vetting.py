@@ -39,8 +39,10 @@ def shown_sentences(
 
     Questions, fragments and an unfinished last sentence are dropped; a sentence its slide
     contradicts (``truth.check``) is replaced by that slide line, quoted; a dump of slide lines
-    keeps the ones nearest the question. The model judges the first ``judge_limit`` cited sentences
-    (``gen`` None: none). What was taken out is kept in ``result.removed``.
+    keeps the ones nearest the question. An opening "Yes"/"No" no slide's words support stands, cited
+    to the top slide, only where the model asked the question beside that slide answers alike. The
+    model judges the first ``judge_limit`` sentences (``gen`` None: none). What was taken out is kept
+    in ``result.removed``.
     """
     sentences = split_sentences(raw)
     if len(sentences) > 1 and not _UNFINISHED.search(raw):
@@ -83,9 +85,14 @@ def shown_sentences(
                     continue
                 row.update(text=replacement, evidence=line, copied=False)
         elif not out and truth.answers_yes_or_no(text):
-            # an unsupported "Yes"/"No" is the model's guess at the question, not the slides' answer
-            result.removed.append({"text": text, "reason": "unsupported yes/no"})
-            continue
+            # an unsupported "Yes"/"No" is the model's guess at the question; it stands only where the
+            # model, asked the question itself beside the top slide, answers the same way
+            p_yes = _question_reading(text, context, result, gen if judged < judge_limit else None)
+            judged += p_yes is not None
+            if p_yes is None or p_yes < judge.QUESTION_YES:
+                result.removed.append({"text": text, "reason": "unsupported yes/no"})
+                continue
+            row.update(source=context[0].chunk.slide_id, judge=p_yes, check="passed")
         elif speaks_for_slides(text):  # the slides' word, which no slide gives: not shown as theirs
             result.removed.append({"text": text, "reason": "unsupported claim about the slides"})
             continue
@@ -107,12 +114,25 @@ def _verdict(text: str, chunk, slide_text: str, result: Answer, gen: Generator |
     verdict = truth.check(text, slide_text, result.question)
     if not verdict.ok or gen is None:
         return verdict
-    start = time.perf_counter()
-    p_yes, bar = judge.agreement(gen, chunk, text, result.question)
-    result.timings["judge_s"] = round(result.timings.get("judge_s", 0.0) + time.perf_counter() - start, 4)
+    p_yes, bar = _agreement(result, gen, chunk, text)
     if p_yes >= bar:
         return replace(verdict, judge=p_yes)
     return truth.Verdict(False, "judge", "", p_yes)
+
+
+def _question_reading(text: str, context: list, result: Answer, gen: Generator | None) -> float | None:
+    """How far the model, asked the yes/no question beside the top slide, answers as ``text``; None unread."""
+    if gen is None or not context or not judge.asks_yes_or_no(result.question):
+        return None
+    return _agreement(result, gen, context[0].chunk, text)[0]
+
+
+def _agreement(result: Answer, gen: Generator, chunk, text: str) -> tuple[float, float]:
+    """``judge.agreement`` of ``text`` beside ``chunk``, its time added to the answer's ``judge_s``."""
+    start = time.perf_counter()
+    p_yes, bar = judge.agreement(gen, chunk, text, result.question)
+    result.timings["judge_s"] = round(result.timings.get("judge_s", 0.0) + time.perf_counter() - start, 4)
+    return p_yes, bar
 
 
 def _evidence(text: str, slide_text: str, question: str, title: str, verdict: truth.Verdict) -> str:
