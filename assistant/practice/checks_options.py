@@ -14,7 +14,7 @@ from itertools import combinations
 
 from assistant.answering.excerpt import Embed
 from assistant.practice.items import PracticeItem
-from assistant.practice.options_on_slide import restates_line, states_slide_fact
+from assistant.practice.options_on_slide import slide_states
 from assistant.practice.parsing import Draft
 from assistant.practice.wording import NEGATIONS, content_words, option_form, unmatched
 from assistant.text import tokenize
@@ -30,12 +30,12 @@ SENTENCE_WORDS = 3
 _MATH_SPAN = re.compile(r"\$\$?[^$]+\$\$?")
 # Absolute words mark a wrong option to a test-wise student: real claims are rarely "always" or "never" so.
 _ABSOLUTES = re.compile(r"\b(always|never|only|completely|entirely|impossible|guaranteed?|guarantees)\b", re.IGNORECASE)
-# A whole option that is a number, time, share or span of them: "25", "5:10", "75%", "6pm", "5-7pm", "1.5x".
 _ASKS_QUANTITY = re.compile(
     r"\b(how (many|much|long|often|large|big|small|fast|slow)|when|by what|what (time|year|date|day|percent"
     r"|percentage|fraction|share|ratio|number|rate|size|value)|which (year|percent|percentage|number|value))\b",
     re.IGNORECASE,
 )
+# A whole option that is a number, time, share or span of them: "25", "5:10", "75%", "6pm", "5-7pm", "1.5x".
 _BARE_NUMBER = re.compile(r"^[~≈$]?\d[\d.,:]*(\s*[-–]\s*\d[\d.,:]*)?\s*(%|percent|[ap]m|[kmbx])?$", re.IGNORECASE)
 # "all/none of the above" as a wrong option stays meaningful when kept last (``drafting.to_item`` does).
 _LAST_OPTION = re.compile(r"^\s*(all|none) of the above\W*$", re.IGNORECASE)
@@ -254,8 +254,7 @@ def pick_distractors(
         )
         if (
             not clash
-            and not states_slide_fact(texts[i], slide)
-            and not restates_line(texts[i], slide_text)
+            and not slide_states(texts[i], slide_text, slide)
             and not absolute_against(key, texts[i])
             and not other_kind(key, texts[i])
             and not _completes_flaw(key, [texts[j] for j in chosen], texts[i], k)

@@ -41,12 +41,17 @@ def check_distractors(item: PracticeItem, slide_text: str) -> str | None:
         return None
     slide = content_words(slide_text)
     wrong = [option for option in item.options if option != item.answer]
-    if any(states_slide_fact(option, slide) or restates_line(option, slide_text) for option in wrong):
+    if any(slide_states(option, slide_text, slide) for option in wrong):
         return "distractor_on_slide"
     key_lines = _key_lines(item.answer, slide_text)
     if key_lines and any(_within(option, key_lines, item.question) for option in wrong):
         return "distractor_on_slide"
     return None
+
+
+def slide_states(option: str, slide_text: str, slide_words: list[str]) -> bool:
+    """Whether the slide states ``option``: a run of its words (``slide_words``), or one sentence shortened."""
+    return states_slide_fact(option, slide_words) or restates_line(option, slide_text)
 
 
 def _key_lines(key: str, slide_text: str) -> set[str]:
