@@ -434,6 +434,9 @@ def test_an_unsupported_no_stands_where_the_question_read_beside_the_top_slide_s
     first = answer.sentences[0]
     assert first["source"] == answer.retrieved[0]["id"] and first["check"] == "passed" and first["judge"] == 0.9
     assert answer.citations[0].id == answer.retrieved[0]["id"] and not answer.removed
+    # a lukewarm reading (the model leans "no" at 0.55) does not carry a sentence no slide's words support
+    answer = answer_with("can i take midterm 2 remotely from home?", reply, lambda messages: 0.45)
+    assert not answer.answer.startswith("No") and [r["reason"] for r in answer.removed] == ["unsupported yes/no"]
     # a wh-question has no yes/no answer to read: the opening "No" is the model's guess and goes
     answer = answer_with("where do i take midterm 2?", "No, not from home. [1] Everyone is in Dwinelle 155. [1]")
     assert [r["reason"] for r in answer.removed] == ["unsupported yes/no"]

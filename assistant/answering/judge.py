@@ -20,6 +20,8 @@ _WH_QUESTION = re.compile(r"^\s*(what|which|who|whom|whose|when|where|why|how)\b
 JUDGE_YES = 0.6
 # The model's own yes/no answer to the question must side with the reply's (see ``agreement``); same labels.
 QUESTION_YES = 0.5
+# A yes/no no slide's words support has only the model's reading behind it: it must clear the statement bar.
+UNSUPPORTED_YES = JUDGE_YES
 
 
 def statement(sentence: str, question: str) -> str:

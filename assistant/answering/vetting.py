@@ -86,10 +86,11 @@ def shown_sentences(
                 row.update(text=replacement, evidence=line, copied=False)
         elif not out and truth.answers_yes_or_no(text):
             # an unsupported "Yes"/"No" is the model's guess at the question; it stands only where the
-            # model, asked the question itself beside the top slide, answers the same way
+            # model, asked the question itself beside the top slide, answers the same way, and as surely
+            # as the statement judge asks of a sentence: no slide's words speak for it
             p_yes = _question_reading(text, context, result, gen if judged < judge_limit else None)
             judged += p_yes is not None
-            if p_yes is None or p_yes < judge.QUESTION_YES:
+            if p_yes is None or p_yes < judge.UNSUPPORTED_YES:
                 result.removed.append({"text": text, "reason": "unsupported yes/no"})
                 continue
             row.update(source=context[0].chunk.slide_id, judge=p_yes, check="passed")
