@@ -630,6 +630,25 @@ def test_embedder_catches_reworded_duplicate_questions(embed, first, second, dup
     assert (check_duplicate_question(item, [first], embed) == "duplicate_question") == duplicate
 
 
+def test_a_wrong_option_with_two_roles_traded_is_a_distractor_not_a_duplicate(embed):
+    key = "Abundant training data from a source domain and a little from the target domain"
+    swapped = "Abundant training data from the target domain and a little from a source domain"
+    options = [key, swapped, "Labels for every test input", "No training data at all"]
+    item = mcq("What does domain adaptation assume?", options, key, "E.")
+    assert check_duplicate_options(item, embed) is None  # the embedder alone puts the pair above 0.99
+    assert pick_distractors(key, options[1:], "", embed=embed)[0] == swapped
+    # the same words reworded, or a list in another order, are still one answer
+    reworded = mcq(
+        "What does domain adaptation assume?",
+        [key, "Source domain data", "Data from the source domain", "X"],
+        key,
+        "E.",
+    )
+    assert check_duplicate_options(reworded) == "duplicate_options"
+    listed = ["Contradiction, neutrality, or entailment", "Entailment, neutrality, or contradiction", "Yes", "No"]
+    assert check_duplicate_options(mcq("Which labels?", listed, listed[0], "E."), embed) == "duplicate_options"
+
+
 def test_embedder_keeps_one_word_flip_distractors(embed):
     options = ["Larger models require fewer samples", "Larger models require more samples", "More GPUs", "Longer runs"]
     item = mcq("What do larger models need to reach the same performance?", options, options[0], "E.")

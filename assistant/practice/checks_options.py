@@ -57,17 +57,41 @@ def check_mcq_shape(draft: Draft) -> str | None:
     return None if 0 <= index < 4 else "mcq_shape"
 
 
+_LIST_JOINT = re.compile(r",|;|\b(?:and|or)\b")
+
+
+def roles_swapped(a: str, b: str) -> bool:
+    """Two words traded places, all else in order, and not as items of a list: opposite claims.
+
+    "abundant data from the source domain, little from the target" / "... from the target domain,
+    little from the source" are opposite claims that the embedder puts at 0.996. Not swapped: one
+    list in two orders ("contradiction, neutrality, or entailment" / "entailment, neutrality, or
+    contradiction"), and one phrase reworded ("data from the source domain" / "source domain data").
+    """
+    wa, wb = tokenize(option_form(a)), tokenize(option_form(b))
+    if len(wa) != len(wb):
+        return False
+    diff = [k for k in range(len(wa)) if wa[k] != wb[k]]
+    if len(diff) != 2 or (wa[diff[0]], wa[diff[1]]) != (wb[diff[1]], wb[diff[0]]):
+        return False
+    parts = [sorted(filter(None, map(option_form, _LIST_JOINT.split(t.lower())))) for t in (a, b)]
+    return parts[0] != parts[1]
+
+
 def near_duplicate(a: str, b: str) -> bool:
     """Two options are one answer when neither says something the other does not.
 
     Same content words in any order ("contradiction, neutrality, or entailment" / "entailment, neutrality,
     or contradiction"), or one option inside the other ("Mixup" / "Mixup and CutMix": half right is no
     distractor). A word swapped for another ("similar"/"different" features, "source"/"target" data) makes
-    a different answer: that is what a good distractor is, however long the rest of the option.
+    a different answer: that is what a good distractor is, however long the rest of the option; so do
+    two words trading places (``roles_swapped``).
     """
     na, nb = option_form(a), option_form(b)
     if not na or not nb or na == nb:
         return True
+    if roles_swapped(a, b):
+        return False
     wa, wb = set(tokenize(na)), set(tokenize(nb))
     if not wa or not wb:
         return False
@@ -82,9 +106,14 @@ def check_duplicate_options(item: PracticeItem, embed: Embed | None = None) -> s
         return "duplicate_options"
     if embed is not None and len(options) > 1:
         vectors = embed(list(options))
-        if any(float(vectors[i] @ vectors[j]) >= OPTION_COSINE for i, j in pairs):
+        if any(_alike(vectors, options, i, j) for i, j in pairs):
             return "duplicate_options"
     return None
+
+
+def _alike(vectors, texts: Sequence[str], i: int, j: int) -> bool:
+    """Options ``i`` and ``j`` as close in meaning as one answer, unless their roles are swapped."""
+    return float(vectors[i] @ vectors[j]) >= OPTION_COSINE and not roles_swapped(texts[i], texts[j])
 
 
 def _shape(option: str) -> tuple[bool, bool, bool]:
@@ -250,7 +279,7 @@ def pick_distractors(
             break
         others = [0, *chosen]
         clash = any(near_duplicate(texts[i], texts[j]) for j in others) or (
-            vectors is not None and any(float(vectors[i] @ vectors[j]) >= OPTION_COSINE for j in others)
+            vectors is not None and any(_alike(vectors, texts, i, j) for j in others)
         )
         if (
             not clash
