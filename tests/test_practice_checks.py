@@ -649,6 +649,17 @@ def test_a_wrong_option_with_two_roles_traded_is_a_distractor_not_a_duplicate(em
     assert check_duplicate_options(mcq("Which labels?", listed, listed[0], "E."), embed) == "duplicate_options"
 
 
+def test_a_long_wrong_option_that_flips_the_key_is_a_distractor_but_a_reworded_one_is_not(embed):
+    stem = "To train a model against an adversary that can change the data distribution to make the model"
+    flips = [f"{stem} worse", f"{stem} better", "To label more data", "To shrink the model"]
+    assert check_duplicate_options(mcq("What is distributional robustness for?", flips, flips[0], "E."), embed) is None
+    prefixed = ["A small norm keeps the model tractable", "A small norm keeps the model intractable", "X", "Y"]
+    assert check_duplicate_options(mcq("Why that threat model?", prefixed, prefixed[0], "E."), embed) is None
+    key = "Model calibration is a method of adjusting the confidence of a model to match its accuracy"
+    reworded = [key, key.replace("a method", "a process"), "Pruning a model", "Training a model longer"]
+    assert check_duplicate_options(mcq("What is model calibration?", reworded, key, "E."), embed) == "duplicate_options"
+
+
 def test_embedder_keeps_one_word_flip_distractors(embed):
     options = ["Larger models require fewer samples", "Larger models require more samples", "More GPUs", "Longer runs"]
     item = mcq("What do larger models need to reach the same performance?", options, options[0], "E.")

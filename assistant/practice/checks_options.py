@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from itertools import combinations
 
+from assistant.answering import truth
 from assistant.answering.excerpt import Embed
 from assistant.practice.items import PracticeItem
 from assistant.practice.options_on_slide import slide_states
@@ -111,9 +112,28 @@ def check_duplicate_options(item: PracticeItem, embed: Embed | None = None) -> s
     return None
 
 
+_NEGATING_PREFIXES = ("in", "un", "non", "im", "ir")
+
+
+def opposed(a: str, b: str) -> bool:
+    """One option says the opposite of the other: a negation more, opposite words ("better"/"worse",
+    "large"/"small"), or a word with a negating prefix ("tractable"/"intractable").
+
+    In a long sentence such a flip leaves the embedder above ``OPTION_COSINE`` ("... to make the model
+    worse" / "... better": 0.98), yet it is the best kind of wrong option; a reworded one ("a method"
+    / "a process of adjusting ...") is not opposed, and the embedder still rejects it.
+    """
+    if truth.negated(a) != truth.negated(b) or truth.opposite(a, b):
+        return True
+    wa, wb = set(truth.words(a)), set(truth.words(b))
+    return any(x == p + y or y == p + x for x in wa - wb for y in wb - wa for p in _NEGATING_PREFIXES)
+
+
 def _alike(vectors, texts: Sequence[str], i: int, j: int) -> bool:
-    """Options ``i`` and ``j`` as close in meaning as one answer, unless their roles are swapped."""
-    return float(vectors[i] @ vectors[j]) >= OPTION_COSINE and not roles_swapped(texts[i], texts[j])
+    """Options ``i`` and ``j`` as close in meaning as one answer, unless one trades or flips the other's claim."""
+    if float(vectors[i] @ vectors[j]) < OPTION_COSINE:
+        return False
+    return not (roles_swapped(texts[i], texts[j]) or opposed(texts[i], texts[j]))
 
 
 def _shape(option: str) -> tuple[bool, bool, bool]:
