@@ -635,7 +635,7 @@ def test_a_wrong_option_with_two_roles_traded_is_a_distractor_not_a_duplicate(em
     swapped = "Abundant training data from the target domain and a little from a source domain"
     options = [key, swapped, "Labels for every test input", "No training data at all"]
     item = mcq("What does domain adaptation assume?", options, key, "E.")
-    assert check_duplicate_options(item, embed) is None  # the embedder alone puts the pair above 0.99
+    assert check_duplicate_options(item, embed) is None  # same words, so the word check alone made them one
     assert pick_distractors(key, options[1:], "", embed=embed)[0] == swapped
     # the same words reworded, or a list in another order, are still one answer
     reworded = mcq(

@@ -116,14 +116,15 @@ _NEGATING_PREFIXES = ("in", "un", "non", "im", "ir")
 
 
 def opposed(a: str, b: str) -> bool:
-    """One option says the opposite of the other: a negation more, opposite words ("better"/"worse",
-    "large"/"small"), or a word with a negating prefix ("tractable"/"intractable").
+    """One option says the opposite of the other by its words: opposite words ("better"/"worse",
+    "large"/"small", the truth check's pairs) or a word with a negating prefix ("tractable"/"intractable").
 
     In a long sentence such a flip leaves the embedder above ``OPTION_COSINE`` ("... to make the model
     worse" / "... better": 0.98), yet it is the best kind of wrong option; a reworded one ("a method"
-    / "a process of adjusting ...") is not opposed, and the embedder still rejects it.
+    / "a process of adjusting ...") is not opposed, and the embedder still rejects it. A bare "not"
+    is no flip here: ``near_duplicate`` reads "It does not improve X" as "It improves X".
     """
-    if truth.negated(a) != truth.negated(b) or truth.opposite(a, b):
+    if truth.opposite(a, b):
         return True
     wa, wb = set(truth.words(a)), set(truth.words(b))
     return any(x == p + y or y == p + x for x in wa - wb for y in wb - wa for p in _NEGATING_PREFIXES)
