@@ -62,6 +62,25 @@ def test_measuring_times_the_engine_and_records_the_choice(settings, tmp_path):
     assert choice.choose(mine).reason == picked.reason and picked.reason.startswith("measured")
 
 
+def test_measuring_on_a_small_machine_times_only_llamacpp(settings, monkeypatch):
+    """Even where bf16 makes the transformers engine fastest, its memory decides first, as in the rule."""
+    timed = []
+
+    def fake_time(settings, engine, make):
+        timed.append(engine)
+        return {"load_s": 1.0, "first_piece_s": 1.0, "task_s": 1.0}
+
+    monkeypatch.setattr(choice, "machine", lambda: replace(BF16, ram_gb=8.0))
+    monkeypatch.setattr(choice, "_has_llamacpp", lambda: True)
+    monkeypatch.setattr(choice, "time_task", fake_time)
+    monkeypatch.setattr(choice, "write_json", lambda path, data: None)
+    assert choice.measure(settings, make_generator).engine == "llamacpp" and timed == ["llamacpp"]
+    monkeypatch.setattr(choice, "machine", lambda: BF16)
+    timed.clear()
+    choice.measure(settings, make_generator)
+    assert timed == ["transformers", "llamacpp"]
+
+
 def _doctor(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "assistant.cli", "doctor", *args],

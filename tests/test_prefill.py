@@ -97,3 +97,32 @@ def test_the_real_model_answers_from_the_slide_with_any_prompt_weights(prompts_k
     _, out = prompts_kv
     for mode in ("fp32", "bf16", "int8"):
         assert "Dwinelle" in out[mode][2], mode
+
+
+@pytest.mark.parametrize("mode", ["fp32", "bf16"])
+def test_the_prompt_weights_keep_of_the_head_only_the_judges_two_rows(settings, mode):
+    """No vocabulary head and the decoder's embedding, yet the judge's P("Yes") of a whole model."""
+    torch = pytest.importorskip("torch")
+    from transformers import AutoModelForCausalLM
+
+    from assistant.weights import chat_spec, require_prepared
+
+    gen = generate.TransformersGenerator(
+        replace(settings, model="qwen2.5-coder-0.5b", prefill=mode, cache_prefix=False)
+    )
+    slide = "[1] Midterm 2 logistics\nMidterm 2 is on Tuesday, 5:10-6:30pm, in Dwinelle 155. One cheat sheet."
+    messages = [{"role": "user", "content": f"{slide}\n\nDoes slide [1] say that midterm 2 is in Dwinelle 155?"}]
+    p_yes = gen.yes_probability(messages)
+    ids = gen.prompt_ids(messages)["input_ids"]
+    assert gen._model.lm_head is None
+    assert gen._model.model.embed_tokens(ids).dtype == gen._model.dtype
+    assert (gen._model.model.embed_tokens is gen._decoder.model.embed_tokens) == (mode == "bf16")
+    folder = require_prepared(chat_spec("qwen2.5-coder-0.5b"), settings.cache_dir)
+    whole = AutoModelForCausalLM.from_pretrained(str(folder), dtype=gen._model.dtype, local_files_only=True)
+    with torch.inference_mode():
+        logits = whole(input_ids=ids).logits[0, -1]
+    yes, no = (gen._tokenizer.convert_tokens_to_ids(word) for word in ("Yes", "No"))
+    expected = float(torch.softmax(logits[[yes, no]].float(), dim=-1)[0])
+    assert 0.0 < p_yes < 1.0 and abs(p_yes - expected) < 1e-3
+    del gen, whole
+    gc.collect()

@@ -173,8 +173,8 @@ def measure(
     """Time the task on each engine this machine can run (made by ``make``), record the fastest and return it."""
     here = machine()
     runnable = [e for e in engines if e != "llamacpp" or _has_llamacpp()]
-    if "transformers" in runnable and here.ram_gb < TRANSFORMERS_MIN_RAM_GB and not here.bf16 and len(runnable) > 1:
-        runnable.remove("transformers")  # its fp32 prompt copy would not fit beside the rest
+    if "transformers" in runnable and here.ram_gb < TRANSFORMERS_MIN_RAM_GB and len(runnable) > 1:
+        runnable.remove("transformers")  # as in rule(): its two copies of the weights crowd a small machine
     if not runnable:
         raise AssistantError("no local engine can run here")
     measured = {engine: time_task(settings, engine, make) for engine in runnable}

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 
 from assistant.config import Settings
+from assistant.engines import slim
 from assistant.engines.base import PREFIX_END, Generator, Message
 from assistant.engines.decoding import greedy
 from assistant.errors import AssistantError, ModelUnavailable
@@ -118,6 +119,7 @@ class TransformersGenerator(Generator):
         self._model = None  # runs the prompt (prefill) in the dtype fastest on this CPU: prefill_mode()
         self._decoder = None  # the same weights, lighter (``settings.decode``): writes the reply token by token
         self._tokenizer = None
+        self._yes_no = None  # the vocabulary head's rows of "Yes" and "No": the judge's reading (see slim)
         self._recent: list[tuple] = []  # (prompt token ids, KV cache) of recent prompts, see _reusable()
         self._pinned: list[tuple] = []  # the same for prefixes given to cache_prefix(): kept for the process
         self._store = None  # a KVStore beside the prepared model, when it has a checksum to key files on
@@ -159,6 +161,8 @@ class TransformersGenerator(Generator):
                 ) from None
             if not greedy.supports(model):
                 raise ModelUnavailable(f"{self.spec.title}: the decoding loop follows Qwen2 models only")
+            yes_no = [self._tokenizer.convert_tokens_to_ids(word) for word in ("Yes", "No")]
+            self._yes_no = slim.slim(model, decoder, yes_no)
             self._model, self._decoder = model.eval(), decoder.eval()
             if source:
                 from assistant.engines.kvstore import KVStore
@@ -227,9 +231,8 @@ class TransformersGenerator(Generator):
             with torch.inference_mode():
                 # subtle: the prompt's weights, not the int4 decoder: a few dozen new tokens run slower through
                 # PyTorch's int4 kernel (docs/decisions/truth-check.md)
-                logits = self._model(input_ids=ids[:, done:], cache=cache, use_cache=True, logits_to_keep=1).logits
-        yes, no = (self._tokenizer.convert_tokens_to_ids(word) for word in ("Yes", "No"))
-        pair = torch.softmax(logits[0, -1, [yes, no]].float(), dim=-1)
+                last = slim.hidden(self._model, ids[:, done:], cache)
+        pair = torch.softmax(slim.scores(last, self._yes_no)[0], dim=-1)
         return float(pair[0])
 
     def _kv(self, ids):
@@ -244,7 +247,7 @@ class TransformersGenerator(Generator):
         done = cache.get_seq_length()
         if ids.shape[-1] > done:
             with torch.inference_mode():
-                self._model(input_ids=ids[:, done:], cache=cache, use_cache=True, logits_to_keep=1)
+                slim.hidden(self._model, ids[:, done:], cache)
         log.debug("KV of %d tokens, %d of them reused", ids.shape[-1], done)
         return cache
 
