@@ -27,21 +27,22 @@ def _cast_embedding(embedding, dtype):
     return CastEmbedding()
 
 
-def slim(model, decoder, rows: list[int]):
-    """Drop ``model``'s vocabulary head but ``rows`` of it (returned) and share ``decoder``'s embedding.
+def slim(model, decoder, rows: list[int], dtype):
+    """Keep ``model`` to what the prompt runs, in ``dtype``; returns the head's ``rows`` (the judge's words).
 
-    ``model`` is then run through ``hidden`` and ``scores``, never called whole. When ``decoder`` is
-    ``model`` (it writes the reply too), it keeps everything.
+    The vocabulary head goes but ``rows`` of it, and the embedding is ``decoder``'s. ``model`` is
+    then run through ``hidden`` and ``scores``, never called whole. When ``decoder`` is ``model``
+    (it writes the reply too), it keeps everything.
     """
-    kept = model.lm_head.weight.data[rows].clone()
     if decoder is model:
-        return kept
+        model.to(dtype)
+        return model.lm_head.weight.data[rows].clone()
+    kept = model.lm_head.weight.data[rows].to(dtype)
     model.lm_head = None  # a whole-model call now fails loudly instead of reading a missing head
-    inner, theirs = model.model.embed_tokens, decoder.model.embed_tokens
-    if theirs.weight.dtype == inner.weight.dtype:
-        model.model.embed_tokens = theirs
-    else:
-        model.model.embed_tokens = _cast_embedding(theirs, inner.weight.dtype)
+    model.model.layers.to(dtype)
+    model.model.norm.to(dtype)
+    theirs = decoder.model.embed_tokens
+    model.model.embed_tokens = theirs if theirs.weight.dtype == dtype else _cast_embedding(theirs, dtype)
     return kept
 
 

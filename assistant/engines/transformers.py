@@ -146,13 +146,9 @@ class TransformersGenerator(Generator):
                 # subtle: a prompt is bound by arithmetic and runs in prefill_mode(), while one token at
                 # a time is bound by reading the weights, faster from int4. So two copies: the
                 # prompt runs in ``model`` and the reply in the decoder.
-                mode = prefill_mode(self._settings)
-                dtype = torch.bfloat16 if mode == "bf16" else torch.float32
-                model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
-                if mode == "int8":
-                    from assistant.engines.int8 import quantize_layers
-
-                    quantize_layers(model)
+                # The weights come as stored (bf16, mapped from the file), and slim() casts only what
+                # the prompt runs, so the head and embedding are never copied.
+                model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.bfloat16, local_files_only=True)
                 decoder = _load_decoder(folder, self._settings.decode, model, source)
             except (OSError, ValueError) as err:
                 raise ModelUnavailable(
@@ -161,8 +157,14 @@ class TransformersGenerator(Generator):
                 ) from None
             if not greedy.supports(model):
                 raise ModelUnavailable(f"{self.spec.title}: the decoding loop follows Qwen2 models only")
+            mode = prefill_mode(self._settings)
+            dtype = torch.bfloat16 if mode == "bf16" else torch.float32
             yes_no = [self._tokenizer.convert_tokens_to_ids(word) for word in ("Yes", "No")]
-            self._yes_no = slim.slim(model, decoder, yes_no)
+            self._yes_no = slim.slim(model, decoder, yes_no, dtype)
+            if mode == "int8":
+                from assistant.engines.int8 import quantize_layers
+
+                quantize_layers(model)
             self._model, self._decoder = model.eval(), decoder.eval()
             if source:
                 from assistant.engines.kvstore import KVStore

@@ -167,8 +167,8 @@ def load_or_pack(model, cache_file: Path, source_sha256: str) -> int:
     file's own checksum is kept beside it and re-checked whenever its size or time changed.
     """
     import torch
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, save_file
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import save_file
 
     stamp_file = cache_file.with_suffix(".json")
     stamp = read_json(stamp_file)
@@ -182,8 +182,10 @@ def load_or_pack(model, cache_file: Path, source_sha256: str) -> int:
         if trusted:
             try:
                 # subtle: the kernels need their own aligned memory; the loaded tensors may sit at any
-                # offset of the file's buffer (the int8 kernel crashed on one), so each is copied once.
-                packed = {name: tensor.clone() for name, tensor in load_file(str(cache_file)).items()}
+                # offset of the file's buffer (the int8 kernel crashed on one), so each is copied once,
+                # one at a time, so the file is never held twice.
+                with safe_open(str(cache_file), "pt") as stored:
+                    packed = {name: stored.get_tensor(name).clone() for name in stored.keys()}
             except (OSError, ValueError, RuntimeError, SafetensorError) as err:
                 log.warning("int4 cache %s is unreadable (%s); packing again", cache_file, err)
         else:
