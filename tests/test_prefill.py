@@ -126,3 +126,19 @@ def test_the_prompt_weights_keep_of_the_head_only_the_judges_two_rows(settings, 
     assert 0.0 < p_yes < 1.0 and abs(p_yes - expected) < 1e-3
     del gen, whole
     gc.collect()
+
+
+def test_fp32_decoding_keeps_one_whole_fp32_model(settings):
+    """Where one copy writes the reply too, it keeps its head and its own embedding, in fp32."""
+    torch = pytest.importorskip("torch")
+    gen = generate.TransformersGenerator(
+        replace(settings, model="qwen2.5-coder-0.5b", decode="fp32", cache_prefix=False)
+    )
+    slide = "[1] Midterm 2 logistics\nMidterm 2 is on Tuesday, 5:10-6:30pm, in Dwinelle 155. One cheat sheet."
+    messages = [{"role": "user", "content": f"{slide}\n\nQuestion: Where is midterm 2? Answer in one sentence."}]
+    reply = "".join(gen.stream(messages, 30))
+    assert gen._decoder is gen._model and gen._model.lm_head is not None
+    assert gen._model.dtype == torch.float32 and gen._model.lm_head.weight.dtype == torch.float32
+    assert "Dwinelle" in reply
+    del gen
+    gc.collect()
