@@ -45,12 +45,17 @@ def main() -> None:
 
     from assistant.answering.assistant import Assistant
     from assistant.config import Settings
-    from assistant.engines.choice import machine
+    from assistant.engines.choice import machine, resolve
     from assistant.weights import set_offline
 
     set_offline()
-    settings = Settings.from_env()
-    print(f"machine: {machine().describe()}; engine {settings.engine}, prefill {settings.prefill}")
+    settings = resolve(Settings.from_env())
+    path = settings.engine
+    if path == "transformers":
+        from assistant.engines.transformers import prefill_mode
+
+        path += f", prompts in {prefill_mode(settings)}, replies in {settings.decode}"
+    print(f"machine: {machine().describe()}; engine {path}")
     print("| stage | resident GiB | anonymous | file pages | peak so far |\n|---|---|---|---|---|")
     print(line("imports"), flush=True)
     assistant = Assistant(settings)
