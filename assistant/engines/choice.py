@@ -32,7 +32,7 @@ LOCAL_ENGINES = ("transformers", "llamacpp")  # the engines that run the package
 RECORD = "engine-choice.json"
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 SHOWN_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "neon", "asimd")
-# The transformers engine keeps a prompt copy of the weights beside its decoder: the 1.5B peaks near 5.4 GB
+# The transformers engine keeps a prompt copy of the weights beside its decoder: the 1.5B peaks near 5.5 GB
 # with bf16 prompts and 9.9 GB with fp32 ones (docs/decisions/prompt-weights-memory.md).
 TRANSFORMERS_MIN_RAM_GB = 14
 TASK_PROMPT = (
