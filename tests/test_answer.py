@@ -81,6 +81,26 @@ def test_follow_up_retrieval_uses_the_previous_turn(assistant_default, first, fo
     assert first in query
 
 
+def test_only_a_follow_up_carries_the_last_exchange_into_the_prompt(assistant_fast):
+    """A question that stands alone gets a first-turn prompt, so its slide's saved prompt start serves it."""
+    from assistant.answering.assistant import Turn
+
+    seen = []
+
+    def record(messages):
+        seen.append(messages)
+        return "The simple baseline uses the classifier's maximum softmax probability. [1]"
+
+    stand_in = assistant_fast.variant(generator=StandInGenerator(assistant_fast.settings.model, record))
+    earlier = [Turn("What is domain adaptation?", "Adapting to a target domain [1].", "What is domain adaptation?")]
+    stand_in.answer("What is the simple baseline for anomaly detection?", history=earlier)
+    stand_in.answer("and why is that?", history=earlier)
+    alone, follow_up = seen
+    assert [m["role"] for m in alone] == ["system", "user"] and "domain adaptation" not in alone[1]["content"]
+    assert [m["role"] for m in follow_up] == ["system", "user", "assistant", "user"]
+    assert follow_up[1]["content"] == "What is domain adaptation?"
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -212,7 +212,9 @@ class Assistant:
             yield TokenEvent(result.answer)
             yield DoneEvent(result)
             return
-        messages = self.prompt(text, retrieval, history)
+        # subtle: the last exchange goes in only for a follow-up (searched with it too, see retrieve): before
+        # the slides, it would keep a question that stands alone from its slide's saved prompt start
+        messages = self.prompt(text, retrieval, history if is_follow_up(text) else ())
         pieces: list[str] = []
         for piece in gen.stream(messages, self.settings.max_new_tokens):
             if not pieces:
