@@ -63,6 +63,9 @@ class Settings:
     decode: str = "int4"
     # Tokens drafted from the prompt and checked per decoder pass (greedy.py); 0 writes one token a pass.
     draft: int = 3
+    # Share of a reused slide's tokens computed again when a prompt reuses slides' saved KV caches away from
+    # the prompt's start (engines/decoding/blend.py); 0 computes those slides whole.
+    blend: float = 0.0
     # The answer prompt's instructions (a file in assistant/answering/prompts/); every one starts with the same
     # slides, so the slide prefix caches serve them all. This one has the model say first when the question
     # assumes something the slides contradict (docs/decisions/read-before-writing.md).
@@ -103,6 +106,7 @@ class Settings:
             "prefill": os.environ.get("ASSISTANT_PREFILL", base.prefill),
             "decode": os.environ.get("ASSISTANT_DECODE", base.decode),
             "draft": _env_int("ASSISTANT_DRAFT", base.draft),
+            "blend": float(os.environ.get("ASSISTANT_BLEND", base.blend)),
             "context_k": _env_int("ASSISTANT_CONTEXT_K", base.context_k),
             "context_words": _env_int("ASSISTANT_CONTEXT_WORDS", base.context_words),
             "answer_prompt": os.environ.get("ASSISTANT_ANSWER_PROMPT", base.answer_prompt),

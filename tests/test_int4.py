@@ -156,12 +156,12 @@ def test_an_unknown_decode_mode_is_a_clear_error(settings):
 
 
 def test_common_prefix_counts_shared_leading_tokens():
-    from assistant.engines.transformers import _common_prefix
+    from assistant.engines.decoding.starts import common_prefix
 
     a = torch.tensor([[1, 2, 3, 4]])
-    assert _common_prefix(a, torch.tensor([[1, 2, 9, 4, 5]])) == 2
-    assert _common_prefix(a, torch.tensor([[1, 2, 3, 4, 5]])) == 4
-    assert _common_prefix(a, torch.tensor([[7]])) == 0
+    assert common_prefix(a, torch.tensor([[1, 2, 9, 4, 5]])) == 2
+    assert common_prefix(a, torch.tensor([[1, 2, 3, 4, 5]])) == 4
+    assert common_prefix(a, torch.tensor([[7]])) == 0
 
 
 def test_a_shared_prompt_start_is_reused_and_gives_the_same_cache(settings):
@@ -173,7 +173,7 @@ def test_a_shared_prompt_start_is_reused_and_gives_the_same_cache(settings):
     second = [{"role": "user", "content": f"{slide}\n\nQuestion: Is a cheat sheet allowed?"}]
     reuse.prefill(reuse.prompt_ids(first)["input_ids"])
     ids = reuse.prompt_ids(second)["input_ids"]
-    shared = reuse._reusable(ids).get_seq_length()
+    shared = reuse._starts.reusable(ids).get_seq_length()
     assert shared >= 30  # the chat header and the whole slide
     reused, computed = reuse.prefill(ids), fresh.prefill(ids)
     assert reused.get_seq_length() == computed.get_seq_length() == ids.shape[-1] - 1

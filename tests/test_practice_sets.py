@@ -299,9 +299,11 @@ SECTIONS = [
 
 @pytest.mark.slow
 def test_real_model_writes_checked_mcqs_for_three_sections(assistant_default):
-    """Acceptance: 5 MCQs per section, each passing every check, citing that section, no duplicates.
+    """Acceptance: MCQs per section, each passing every check, citing that section, no duplicates.
 
-    The default model (1.5B) on the default engine, as a student's Practice tab runs it.
+    The default model (1.5B) on the default engine, as a student's Practice tab runs it. A slide stops
+    being drafted on after its first flawed drafts (docs/decisions/practice-repair-limits.md), so a
+    set may come short; then its message names the slides that yielded nothing.
     """
     from assistant.practice.sets import generate_set
     from assistant.practice.slides import slide_text
@@ -322,7 +324,9 @@ def test_real_model_writes_checked_mcqs_for_three_sections(assistant_default):
             time.perf_counter() - start,
             result.seconds_per_accepted,
         )
-        assert len(result.items) == 5, result.message
+        assert len(result.items) >= 3, result.message
+        if len(result.items) < 5:
+            assert "No item passed the checks on:" in result.message
         assert result.attempts == len(result.items) + sum(result.rejections.values())
         assert set(result.rejections) <= set(REASONS)
         total += result.rejections

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from assistant.config import Settings
 from assistant.engines import slim
 from assistant.engines.base import PREFIX_END, Generator, Message
+from assistant.engines.decoding import blend as decoding_blend
 from assistant.engines.decoding import greedy
+from assistant.engines.decoding.starts import Starts
 from assistant.errors import AssistantError, ModelUnavailable
 from assistant.storage import read_json
 from assistant.weights import chat_spec, require_prepared, set_offline
@@ -24,25 +26,6 @@ log = logging.getLogger(__name__)
 
 DECODE_MODES = ("int4", "bf16", "fp32")
 PREFILL_MODES = ("auto", "bf16", "fp32", "int8")
-RECENT_PROMPTS = 8  # KV caches kept for reuse: ~30 MB each for the 1.5B at 500 tokens
-MIN_REUSED_TOKENS = 16  # shorter shared starts are not worth a copy
-
-
-def _common_prefix(a, b) -> int:
-    """How many leading tokens two ``(1, n)`` id tensors share."""
-    n = min(a.shape[-1], b.shape[-1])
-    differ = (a[0, :n] != b[0, :n]).nonzero()
-    return int(differ[0, 0]) if len(differ) else n
-
-
-def _copy_cache(cache, config, length: int | None = None):
-    """A private copy of ``cache``, or of its first ``length`` tokens."""
-    from transformers import DynamicCache
-
-    copy = DynamicCache(config=config)
-    for index, layer in enumerate(cache.layers):
-        copy.update(layer.keys[..., :length, :].clone(), layer.values[..., :length, :].clone(), index)
-    return copy
 
 
 def has_bf16_matmul() -> bool:
@@ -120,10 +103,8 @@ class TransformersGenerator(Generator):
         self._decoder = None  # the same weights, lighter (``settings.decode``): writes the reply token by token
         self._tokenizer = None
         self._yes_no = None  # the vocabulary head's rows of "Yes" and "No": the judge's reading (see slim)
-        self._recent: list[tuple] = []  # (prompt token ids, KV cache) of recent prompts, see _reusable()
-        self._pinned: list[tuple] = []  # the same for prefixes given to cache_prefix(): kept for the process
+        self._starts = Starts()  # KV caches of slide prefixes and recent prompts, to start prompts from
         self._store = None  # a KVStore beside the prepared model, when it has a checksum to key files on
-        self._cache_lock = threading.Lock()
         self._load_lock = threading.Lock()
         # subtle: two generations at once on 2 cores are each more than twice as slow; the queue in
         # front of the UI is where students wait, so one model runs one generation at a time.
@@ -166,6 +147,7 @@ class TransformersGenerator(Generator):
 
                 quantize_layers(model)
             self._model, self._decoder = model.eval(), decoder.eval()
+            self._starts.config = model.config
             if source:
                 from assistant.engines.kvstore import KVStore
 
@@ -187,31 +169,6 @@ class TransformersGenerator(Generator):
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
 
-    def _reusable(self, ids):
-        """A private KV cache of the longest start ``ids`` shares with a kept prefix or prompt, or None.
-
-        Prompts share starts: the system prompt always; the best slide, when it was cached by
-        cache_prefix() or asked about recently; every practice call on one slide. Keys and values of
-        a shared start depend only on those tokens, so they are copied instead of computed again
-        (what llama.cpp's server does with its slots).
-        """
-        best, length = None, 0
-        for known, cache in [*self._pinned, *self._recent]:
-            n = _common_prefix(known, ids)
-            if n > length:
-                best, length = cache, n
-        if best is None or length < MIN_REUSED_TOKENS:
-            return None
-        return _copy_cache(best, self._model.config, length)
-
-    def _remember(self, input_ids, cache) -> None:
-        """Keep a copy of ``cache`` (the KV of ``input_ids``) for later prompts; the oldest goes first."""
-        if not self._settings.cache_prefix:
-            return
-        self._recent = [entry for entry in self._recent if _common_prefix(entry[0], input_ids) < entry[0].shape[-1]]
-        self._recent.append((input_ids, _copy_cache(cache, self._model.config)))
-        del self._recent[:-RECENT_PROMPTS]
-
     def yes_probability(self, messages: list[Message]) -> float | None:
         """P("Yes") against P("No") as the reply's first token: the model read as a yes/no judge.
 
@@ -223,8 +180,7 @@ class TransformersGenerator(Generator):
 
         ids = self.prompt_ids(messages)["input_ids"]
         with self._run_lock:
-            with self._cache_lock:
-                cache = self._reusable(ids[:, :-1]) if self._settings.cache_prefix else None
+            cache = self._starts.reusable(ids[:, :-1]) if self._settings.cache_prefix else None
             if cache is None:
                 from transformers import DynamicCache
 
@@ -237,20 +193,25 @@ class TransformersGenerator(Generator):
         pair = torch.softmax(slim.scores(last, self._yes_no)[0], dim=-1)
         return float(pair[0])
 
-    def _kv(self, ids):
-        """The KV cache of all of ``ids`` (prefill dtype), computed from the longest start already known."""
+    def _kv(self, ids, blend: bool = False):
+        """The KV cache of all of ``ids`` (prefill dtype), computed from the longest start already known.
+
+        With ``blend``, slides the saved prefixes hold are reused wherever they sit (``decoding/blend``).
+        """
         import torch
         from transformers import DynamicCache
 
-        with self._cache_lock:
-            cache = self._reusable(ids) if self._settings.cache_prefix else None
+        cache = self._starts.reusable(ids) if self._settings.cache_prefix else None
         if cache is None:
             cache = DynamicCache(config=self._model.config)
         done = cache.get_seq_length()
-        if ids.shape[-1] > done:
+        sources, spans = self._starts.spans(ids, done) if blend and self._settings.blend > 0 else (None, [])
+        if spans:
+            cache = decoding_blend.prefill(self._model, ids[0].tolist(), cache, sources, spans, self._settings.blend)
+        elif ids.shape[-1] > done:
             with torch.inference_mode():
                 slim.hidden(self._model, ids[:, done:], cache)
-        log.debug("KV of %d tokens, %d of them reused", ids.shape[-1], done)
+        log.debug("KV of %d tokens: %d reused, %d blended", ids.shape[-1], done, sum(s.length for s in spans))
         return cache
 
     def prefill(self, input_ids, room: int = 0):
@@ -261,9 +222,9 @@ class TransformersGenerator(Generator):
         """
         self.load()
         head = input_ids[:, :-1]
-        cache = self._kv(head)
-        with self._cache_lock:
-            self._remember(head, cache)
+        cache = self._kv(head, blend=True)
+        if self._settings.cache_prefix:
+            self._starts.remember(head, cache)
         from assistant.engines.decoding.kvbuffer import with_room
 
         return with_room(cache, room + 1, self._decoder.dtype)
@@ -287,9 +248,8 @@ class TransformersGenerator(Generator):
         if not self._settings.cache_prefix:
             return "off"
         ids = self._prefix_ids(messages)
-        with self._cache_lock:
-            if any(_common_prefix(known, ids) == ids.shape[-1] for known, _ in self._pinned):
-                return "known"
+        if self._starts.known(ids):
+            return "known"
         from transformers import DynamicCache
 
         layers = self._store.load(ids) if self._store else None
@@ -302,15 +262,14 @@ class TransformersGenerator(Generator):
                 cache, outcome = self._kv(ids), "computed"
             if self._store:
                 self._store.save(ids, [(layer.keys, layer.values) for layer in cache.layers])
-        with self._cache_lock:
-            self._pinned.append((ids, cache))
+        self._starts.pin(ids, cache)
         return outcome
 
     def warm_prefixes(self, prefixes: list[list[Message]], progress=None) -> dict[str, int]:
         """Cache every prefix (see cache_prefix) and drop saved ones no longer in use; counts by outcome."""
         counts = self.cache_each(prefixes, progress)
         if self._store:
-            counts["pruned"] = self._store.prune({self._store.path(ids) for ids, _ in self._pinned})
+            counts["pruned"] = self._store.prune({self._store.path(ids) for ids, _ in self._starts.pinned})
         return counts
 
     def stream(self, messages: list[Message], max_new_tokens: int = 200) -> Iterator[str]:

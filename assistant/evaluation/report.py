@@ -133,6 +133,7 @@ def _qa_sections(out: Path, runs: dict[str, tuple[dict, list[dict]]], weakest: i
         + (f" ({weights})" if weights else "")
         + (f", {first['context_k']} slides in each prompt" if first.get("context_k") else "")
         + (f" (after the first, up to {first['context_words']} words of each)" if first.get("context_words") else "")
+        + (f"; later slides from their saved caches, {first['blend']:.0%} recomputed" if first.get("blend") else "")
         + ". "
         "A correct refusal counts as a success; n/a marks a metric with no data."
     )

@@ -71,6 +71,8 @@ def _engine_fields(settings: Settings) -> dict:
 
         fields["prefill"] = prefill_mode(settings)
         fields["decode"] = settings.decode
+        if settings.blend > 0:  # absent when off, as in every run before the setting existed
+            fields["blend"] = settings.blend
     return fields
 
 
