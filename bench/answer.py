@@ -10,6 +10,7 @@ and the ratio ours / llama.cpp is given per round as well as from the pooled med
 
     .venv/bin/python bench/answer.py                      # both models, transformers and llama.cpp
     .venv/bin/python bench/answer.py --engines transformers --models qwen2.5-coder-0.5b
+    .venv/bin/python bench/answer.py --engines transformers transformers:blend=0.15 llamacpp  # a variant
 
 Prints a Markdown table (medians, with min–max) and the ratio ours / llama.cpp, and writes
 ``bench/results/answer.json`` and ``bench/results/answer.md``.
@@ -125,7 +126,9 @@ def drop_page_cache() -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engines", nargs="+", default=["transformers", "llamacpp"])
+    parser.add_argument(
+        "--engines", nargs="+", default=["transformers", "llamacpp"], help="engine[:k=v,...] (settings of a variant)"
+    )
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"])
     parser.add_argument("--questions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2, help="turns of every engine; the first starts cold")
@@ -138,7 +141,9 @@ def main() -> None:
         for round_no in range(args.rounds):
             for engine in args.engines:
                 cold = round_no == 0 and drop_page_cache()
-                run = _run_child(engine, model, args.questions, extra if engine == "transformers" else {})
+                name, _, variant = engine.partition(":")
+                own = {k: json.loads(v) for k, v in (item.split("=", 1) for item in variant.split(",") if item)}
+                run = _run_child(name, model, args.questions, {**(extra if name == "transformers" else {}), **own})
                 runs.setdefault(f"{engine}/{model}", []).append({**run, "cold_cache": cold})
                 print(f"round {round_no + 1}: {engine}/{model}", file=sys.stderr)
     results = {name: summarize(name, rounds) for name, rounds in runs.items()}
@@ -160,7 +165,7 @@ PER_ROUND = ("ttft_s", "decode_tok_s", "total_s")
 
 def summarize(name: str, rounds: list[dict]) -> dict:
     """Figures of one (engine, model) pooled over its rounds, plus each round's medians."""
-    engine, model = name.split("/")
+    engine, model = name.rsplit("/", 1)
     rows = [row for run in rounds for row in run["rows"]]
     answered = [r for r in rows if not r["refused"]]
     per_round = [
@@ -212,7 +217,7 @@ def render(results: dict) -> str:
         lines.append(f"| {label} | {' | '.join(cells)} |")
     ratios = []
     for name in names:
-        engine, model = name.split("/")
+        engine, model = name.rsplit("/", 1)
         ref = results.get(f"llamacpp/{model}")
         if engine == "llamacpp" or ref is None:
             continue
