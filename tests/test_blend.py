@@ -84,3 +84,10 @@ def test_the_setting_comes_from_the_environment(monkeypatch):
 
     monkeypatch.setenv("ASSISTANT_BLEND", "0.3")
     assert Settings.from_env().blend == 0.3
+
+
+def test_an_evaluation_records_the_share_only_when_blending(settings):
+    from assistant.evaluation.run import _engine_fields
+
+    assert "blend" not in _engine_fields(replace(settings, engine="transformers", blend=0.0))
+    assert _engine_fields(replace(settings, engine="transformers", blend=0.3))["blend"] == 0.3

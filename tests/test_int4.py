@@ -215,3 +215,30 @@ def test_the_shortlist_head_scores_each_row_as_it_would_alone():
     together = head(hidden)[0]
     alone = torch.cat([head(hidden[:, i : i + 1])[0] for i in range(4)])
     assert torch.equal(together, alone)
+
+
+def test_a_copy_packed_for_another_instruction_set_is_packed_again(tmp_path):
+    """PyTorch's int4 layout differs between its AVX-512 and AVX2 kernels: a saved copy is only read under its own.
+
+    The copy is packed here; a process running PyTorch's AVX2 kernels (as on most laptops, or an
+    AVX-512 machine told ``ATEN_CPU_CAPABILITY=avx2``) must get the logits of layers it packed itself.
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cache = tmp_path / "int4-decoder.safetensors"
+    int4.load_or_pack(tiny_qwen(), cache, "source-a")
+    code = (
+        "import torch; from assistant.engines.decoding import int4; from tests.fakes import logits, tiny_qwen\n"
+        "ids = torch.arange(12).view(1, 12)\n"
+        "from pathlib import Path\n"
+        f"saved = tiny_qwen(); int4.load_or_pack(saved, Path({str(cache)!r}), 'source-a')\n"
+        "own = tiny_qwen(); int4.quantize_decoder(own)\n"
+        "print('SAME' if torch.equal(logits(saved, ids), logits(own, ids)) else 'DIFFERENT')\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2", "PYTHONPATH": str(root)}
+    run = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert run.stdout.strip().splitlines()[-1:] == ["SAME"], run.stderr[-2000:]

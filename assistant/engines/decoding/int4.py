@@ -175,7 +175,15 @@ def load_or_pack(model, cache_file: Path, source_sha256: str) -> int:
     if stamp is None and stamp_file.exists():
         log.warning("int4 cache record %s is unreadable; packing again", stamp_file)
     stamp = stamp or {}
-    expected = {"source_sha256": source_sha256, "torch": torch.__version__, "group": GROUP, "head": "shortlist"}
+    expected = {
+        "source_sha256": source_sha256,
+        "torch": torch.__version__,
+        # subtle: the kernel's packed layout follows the instruction set it dispatches to (AVX-512 and AVX2
+        # tiles differ), so a copy packed under one reads as noise under the other
+        "layout": torch.backends.cpu.get_cpu_capability(),
+        "group": GROUP,
+        "head": "shortlist",
+    }
     packed = None
     if cache_file.is_file() and all(stamp.get(k) == v for k, v in expected.items()):
         trusted = stamp.get("identity") == file_identity(cache_file) or sha256_file(cache_file) == stamp.get("sha256")
