@@ -30,7 +30,7 @@ def decode_pass(model, tokens: list[int], positions: list[int], caches: list[lis
     import torch
 
     from assistant.engines.decoding.attention import grouped_attention
-    from assistant.engines.decoding.greedy import _norm, _rotate
+    from assistant.engines.decoding.greedy import rms_norm, rotate
 
     config, inner, count = model.config, model.model, len(tokens)
     heads = config.num_attention_heads
@@ -40,8 +40,8 @@ def decode_pass(model, tokens: list[int], positions: list[int], caches: list[lis
     cos, sin = cos.view(count, 1, dim), sin.view(count, 1, dim)
     for index, layer in enumerate(inner.layers):
         attn = layer.self_attn
-        x = _norm(layer.input_layernorm, hidden)
-        q = _rotate(attn.q_proj(x).view(count, heads, dim), cos, sin)
+        x = rms_norm(layer.input_layernorm, hidden)
+        q = rotate(attn.q_proj(x).view(count, heads, dim), cos, sin)
         outs = []
         for row in range(count):  # each sequence reads its own cache (its own key is left out: no copy)
             keys, values = caches[row][index]
@@ -49,10 +49,10 @@ def decode_pass(model, tokens: list[int], positions: list[int], caches: list[lis
             outs.append(out.reshape(1, heads * dim))
         attn.k_proj(x), attn.v_proj(x)  # computed as a real pass would, to be written to the caches
         hidden = hidden + attn.o_proj(torch.cat(outs).view(count, 1, heads * dim))
-        x = _norm(layer.post_attention_layernorm, hidden)
+        x = rms_norm(layer.post_attention_layernorm, hidden)
         mlp = layer.mlp
         hidden = hidden + mlp.down_proj(mlp.act_fn(mlp.gate_proj(x)) * mlp.up_proj(x))
-    return model.lm_head(_norm(inner.norm, hidden)).view(count, -1).argmax(-1)
+    return model.lm_head(rms_norm(inner.norm, hidden)).view(count, -1).argmax(-1)
 
 
 def main() -> None:

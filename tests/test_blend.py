@@ -91,3 +91,17 @@ def test_an_evaluation_records_the_share_only_when_blending(settings):
 
     assert "blend" not in _engine_fields(replace(settings, engine="transformers", blend=0.0))
     assert _engine_fields(replace(settings, engine="transformers", blend=0.3))["blend"] == 0.3
+
+
+def test_a_prompt_with_no_saved_start_blends_from_its_first_token(blended, assistant_fast):
+    """Spans are found from position 0 too; the keys and values are then all blended ones."""
+    from transformers import DynamicCache
+
+    from assistant.engines.decoding import blend
+
+    ids, _, _, exact, _, _ = blended
+    gen = assistant_fast.generator()
+    sources, spans = gen._starts.spans(ids, 0)
+    assert spans and spans[0].start == 0
+    cache = blend.prefill(gen._model, ids[0].tolist(), DynamicCache(config=gen._model.config), sources, spans, 1.0)
+    assert kv_error(cache, exact) < 0.02

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.engines.decoding.greedy import _norm, _rotate
+from assistant.engines.decoding.greedy import rms_norm, rotate
 
 GRAM = 4  # tokens that must agree to start a reused span
 MIN_SPAN = 12  # shorter agreeing runs are computed: too little to be worth a saved slide's keys
@@ -76,9 +76,9 @@ def _layer(layer, hidden, positions, rope, keys, values, shape):
     count = len(positions)
     cos, sin = rope
     attn = layer.self_attn
-    x = _norm(layer.input_layernorm, hidden)
-    q = _rotate(attn.q_proj(x).view(count, heads, dim), cos, sin)
-    k = _rotate(attn.k_proj(x).view(count, kv_heads, dim), cos, sin)
+    x = rms_norm(layer.input_layernorm, hidden)
+    q = rotate(attn.q_proj(x).view(count, heads, dim), cos, sin)
+    k = rotate(attn.k_proj(x).view(count, kv_heads, dim), cos, sin)
     v = attn.v_proj(x).view(count, kv_heads, dim)
     before = values[0][:, positions]
     keys[0][:, positions] = k.transpose(0, 1).to(keys.dtype)
@@ -88,7 +88,7 @@ def _layer(layer, hidden, positions, rope, keys, values, shape):
         q.transpose(0, 1)[None], keys, values, attn_mask=visible, enable_gqa=True
     )
     hidden = hidden + attn.o_proj(out.transpose(1, 2).reshape(1, count, heads * dim))
-    x = _norm(layer.post_attention_layernorm, hidden)
+    x = rms_norm(layer.post_attention_layernorm, hidden)
     mlp = layer.mlp
     return hidden + mlp.down_proj(mlp.act_fn(mlp.gate_proj(x)) * mlp.up_proj(x)), v, before
 
@@ -120,8 +120,9 @@ def _prefill(model, ids, cache, sources, spans, ratio):
     for index in range(len(inner.layers)):
         keys = torch.zeros(1, kv_heads, total, dim, dtype=dtype)
         values = torch.zeros_like(keys)
-        keys[:, :, :done] = cache.layers[index].keys
-        values[:, :, :done] = cache.layers[index].values
+        if done:  # an empty cache has no tensors yet
+            keys[:, :, :done] = cache.layers[index].keys
+            values[:, :, :done] = cache.layers[index].values
         layers.append((keys, values))
     probe = torch.zeros(1, dtype=dtype)
     for span in spans:
@@ -131,7 +132,7 @@ def _prefill(model, ids, cache, sources, spans, ratio):
         window = slice(span.source_start, span.source_start + span.length)
         for index, (keys, values) in enumerate(layers):
             old = saved.layers[index]
-            turned = _rotate(old.keys[0, :, window].transpose(0, 1).float(), cos.float(), sin.float())
+            turned = rotate(old.keys[0, :, window].transpose(0, 1).float(), cos.float(), sin.float())
             keys[0, :, span.start : span.start + span.length] = turned.transpose(0, 1).to(dtype)
             values[0, :, span.start : span.start + span.length] = old.values[0, :, window]
         reused[span.start : span.start + span.length] = True

@@ -57,7 +57,7 @@ class PromptLookup:
         return []
 
 
-def _norm(module, x):
+def rms_norm(module, x):
     """Qwen2's RMSNorm: normalised in fp32, scaled in the input's dtype."""
     import torch
 
@@ -66,7 +66,7 @@ def _norm(module, x):
     return module.weight * normed.to(x.dtype)
 
 
-def _rotate(x, cos, sin):
+def rotate(x, cos, sin):
     """Rotary position embedding of ``x`` (tokens, heads, dim), as Qwen2 applies it."""
     import torch
 
@@ -91,17 +91,17 @@ def _forward(model, tokens: Sequence[int], position: int, cache):
     cos, sin = cos.view(count, 1, dim), sin.view(count, 1, dim)
     for index, layer in enumerate(inner.layers):
         attn = layer.self_attn
-        x = _norm(layer.input_layernorm, hidden)
-        q = _rotate(attn.q_proj(x).view(count, heads, dim), cos, sin)
-        k = _rotate(attn.k_proj(x).view(count, kv_heads, dim), cos, sin)
+        x = rms_norm(layer.input_layernorm, hidden)
+        q = rotate(attn.q_proj(x).view(count, heads, dim), cos, sin)
+        k = rotate(attn.k_proj(x).view(count, kv_heads, dim), cos, sin)
         v = attn.v_proj(x).view(count, kv_heads, dim)
         keys, values = cache.layers[index].update(k.transpose(0, 1)[None], v.transpose(0, 1)[None])
         out, _ = grouped_attention(attn, q.transpose(0, 1)[None], keys, values, None, attn.scaling)
         hidden = hidden + attn.o_proj(out.reshape(1, count, heads * dim))
-        x = _norm(layer.post_attention_layernorm, hidden)
+        x = rms_norm(layer.post_attention_layernorm, hidden)
         mlp = layer.mlp
         hidden = hidden + mlp.down_proj(mlp.act_fn(mlp.gate_proj(x)) * mlp.up_proj(x))
-    return model.lm_head(_norm(inner.norm, hidden)).view(count, -1)
+    return model.lm_head(rms_norm(inner.norm, hidden)).view(count, -1)
 
 
 def supports(model) -> bool:
