@@ -124,6 +124,11 @@ def drop_page_cache() -> bool:
         return False
 
 
+def _settings(items) -> dict:
+    """``k=v`` items (values in JSON) as settings overrides."""
+    return {k: json.loads(v) for k, v in (item.split("=", 1) for item in items)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -135,14 +140,14 @@ def main() -> None:
     parser.add_argument("--set", nargs="*", default=[], help="settings overrides for the transformers engine, k=v")
     parser.add_argument("--tag", default="answer", help="name of the result files")
     args = parser.parse_args()
-    extra = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    extra = _settings(args.set)
     runs: dict[str, list[dict]] = {}
     for model in args.models:
         for round_no in range(args.rounds):
             for engine in args.engines:
                 cold = round_no == 0 and drop_page_cache()
                 name, _, variant = engine.partition(":")
-                own = {k: json.loads(v) for k, v in (item.split("=", 1) for item in variant.split(",") if item)}
+                own = _settings(item for item in variant.split(",") if item)
                 run = _run_child(name, model, args.questions, {**(extra if name == "transformers" else {}), **own})
                 runs.setdefault(f"{engine}/{model}", []).append({**run, "cold_cache": cold})
                 print(f"round {round_no + 1}: {engine}/{model}", file=sys.stderr)

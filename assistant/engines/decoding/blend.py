@@ -68,8 +68,7 @@ class Sources:
 
 
 def _layer(layer, hidden, positions, rope, keys, values, shape):
-    """One Qwen2 decoder layer for the tokens at ``positions``; writes their keys and values, returns
-    the layer's output and their values before the write (what the saved cache held there)."""
+    """One Qwen2 decoder layer for the tokens at ``positions``: writes their keys and values, returns its output."""
     import torch
 
     heads, kv_heads, dim = shape
@@ -80,7 +79,6 @@ def _layer(layer, hidden, positions, rope, keys, values, shape):
     q = rotate(attn.q_proj(x).view(count, heads, dim), cos, sin)
     k = rotate(attn.k_proj(x).view(count, kv_heads, dim), cos, sin)
     v = attn.v_proj(x).view(count, kv_heads, dim)
-    before = values[0][:, positions]
     keys[0][:, positions] = k.transpose(0, 1).to(keys.dtype)
     values[0][:, positions] = v.transpose(0, 1).to(values.dtype)
     visible = torch.arange(keys.shape[2])[None, :] <= positions[:, None]
@@ -90,7 +88,7 @@ def _layer(layer, hidden, positions, rope, keys, values, shape):
     hidden = hidden + attn.o_proj(out.transpose(1, 2).reshape(1, count, heads * dim))
     x = rms_norm(layer.post_attention_layernorm, hidden)
     mlp = layer.mlp
-    return hidden + mlp.down_proj(mlp.act_fn(mlp.gate_proj(x)) * mlp.up_proj(x)), v, before
+    return hidden + mlp.down_proj(mlp.act_fn(mlp.gate_proj(x)) * mlp.up_proj(x))
 
 
 def prefill(model, ids: Sequence[int], cache, sources: Sources, spans: Sequence[Span], ratio: float):
@@ -138,12 +136,17 @@ def _prefill(model, ids, cache, sources, spans, ratio):
         reused[span.start : span.start + span.length] = True
     positions = torch.arange(done, total)
     hidden = inner.embed_tokens(torch.tensor([list(ids[done:])]))
+
+    def rope_at(positions):
+        return tuple(part.view(len(positions), 1, dim) for part in inner.rotary_emb(hidden, positions[None]))
+
+    rope = rope_at(positions)
     for index, layer in enumerate(inner.layers):
-        rope = (part.view(len(positions), 1, dim) for part in inner.rotary_emb(hidden, positions[None]))
         keys, values = layers[index]
-        hidden, fresh, before = _layer(layer, hidden, positions, tuple(rope), keys, values, (heads, kv_heads, dim))
-        if index == CHECK_LAYER:
-            moved = (fresh.transpose(0, 1).float() - before.float()).pow(2).sum((0, 2))
+        saved = values[0][:, positions] if index == CHECK_LAYER else None  # a copy: the layer overwrites them
+        hidden = _layer(layer, hidden, positions, rope, keys, values, (heads, kv_heads, dim))
+        if saved is not None:
+            moved = (values[0][:, positions].float() - saved.float()).pow(2).sum((0, 2))
             kept = reused[positions]
             quota = int(round(ratio * int(kept.sum())))
             chosen = ~kept
@@ -151,4 +154,5 @@ def _prefill(model, ids, cache, sources, spans, ratio):
                 ranked = torch.where(kept, moved, torch.full_like(moved, -1.0))
                 chosen[ranked.topk(quota).indices] = True
             positions, hidden = positions[chosen], hidden[:, chosen]
+            rope = rope_at(positions)
     return layers
