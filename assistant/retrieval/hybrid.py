@@ -5,12 +5,15 @@ single-signal baselines the evaluation compares against. Scores from several chu
 slide collapse to that slide's best chunk, so results are slides, the unit students cite.
 
 The answerability score is the best dense cosine among the results, lifted a little when the
-question's rarer words occur on the top slide: it is what the gate before the model thresholds.
+question's words occur on the top slide, and more when it names something few slides hold
+(``framing.names_on``): it is what the gate before the model thresholds. Search reads the question
+without its exam framing (``framing.topical``).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,10 +21,15 @@ import numpy as np
 from assistant.corpus.chunking import Chunk
 from assistant.corpus.index import Index
 from assistant.retrieval.embed import Embedder
+from assistant.retrieval.framing import names_on, slide_names, topical
 from assistant.text import tokenize
 
 RRF_K = 60  # the usual constant; ranks matter, raw score scales do not
 MODES = ("hybrid", "dense", "bm25")
+# A name of the question on the top slide lifts answerability by this much: a slide's own name for a dataset
+# or model is evidence that the embedding model's low cosine misses (docs/decisions/refusal-gate.md).
+NAME_LIFT = 0.1
+RARE_SHARE = 0.02  # a word on at most this share of the slides (and at least 2) is rare enough to be a name
 
 
 @dataclass(frozen=True)
@@ -84,9 +92,18 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.mode = mode
+        self._names: dict[str, set[str]] = {}  # per slide, the words it writes as names
+        slides: dict[str, set[str]] = {}
+        for chunk in index.chunks:
+            self._names.setdefault(chunk.slide_id, set()).update(slide_names(chunk.search_text))
+            slides.setdefault(chunk.slide_id, set()).update(tokenize(chunk.search_text))
+        counts = Counter(word for words in slides.values() for word in words)
+        most = max(2, int(RARE_SHARE * len(slides)))
+        self._rare = frozenset(word for word, count in counts.items() if count <= most)
 
     def search(self, query: str, k: int = 5) -> Retrieval:
         start = time.perf_counter()
+        asked, query = query, topical(query)
         n = len(self.index.chunks)
         dense = np.zeros(n, dtype=np.float32)
         # Dense cosine is computed in every mode: it also feeds the answerability score.
@@ -109,6 +126,8 @@ class Retriever:
         hits = list(best.values())[:k]
         answerability = 0.0
         if hits:
-            top_dense = max(h.dense for h in hits)
-            answerability = top_dense + 0.1 * lexical_coverage(query, hits[0].chunk.search_text)
-        return Retrieval(query, hits, float(answerability), time.perf_counter() - start)
+            top = hits[0].chunk
+            answerability = max(h.dense for h in hits) + 0.1 * lexical_coverage(query, top.search_text)
+            if names_on(query, self._names[top.slide_id], self._rare):
+                answerability += NAME_LIFT
+        return Retrieval(asked, hits, float(answerability), time.perf_counter() - start)
