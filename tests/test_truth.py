@@ -138,6 +138,8 @@ def test_questions_fragments_and_dumps_are_recognised():
     assert is_fragment("The number of the slide is.", alone=True)
     assert is_fragment("Sequential outputs", alone=False) and not is_fragment("Dwinelle 155", alone=True)
     assert not is_fragment("Just have an output at every layer.", alone=False)
+    assert not is_fragment("The best defense is adversarial training (AT).", alone=False)  # an acronym
+    assert is_fragment("The best defense is at.", alone=False)
     assert copied_line("just have an output at every layer.", "- What about it?\n- Just have an output at every layer")
     assert is_dump([True, True, True, False]) and not is_dump([True, True, False, False]) and not is_dump([True] * 2)
     assert quote("No lecture Wednesday! You have midterm 2 instead") == (

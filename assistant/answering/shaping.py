@@ -46,7 +46,9 @@ def is_fragment(sentence: str, alone: bool) -> bool:
     words = _WORD.findall(sentence)
     if not words:
         return True
-    if _TERMINAL.search(sentence) and words[-1].lower() in _DANGLING:
+    last = words[-1]
+    # an acronym ("adversarial training (AT).") is a name, not the word it spells
+    if _TERMINAL.search(sentence) and last.lower() in _DANGLING and not (len(last) > 1 and last.isupper()):
         return True
     return not alone and len(words) <= 4 and not _TERMINAL.search(sentence)
 
