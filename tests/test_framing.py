@@ -54,3 +54,8 @@ def test_a_name_only_one_slide_holds_passes_the_gate(shipped_index, embedder, mo
         assert retriever.search(question, 3).answerability < GATE
     monkeypatch.setattr(hybrid, "NAME_LIFT", 0.0)
     assert Retriever(shipped_index, embedder).search("what is PaLM", 3).answerability < GATE
+
+
+def test_a_question_about_the_exam_itself_stays_as_answerable(shipped_index, embedder):
+    found = Retriever(shipped_index, embedder).search("how big can the cheat sheet for midterm 2 be?", 3)
+    assert found.hits[0].chunk.title == "Midterm 2 logistics" and found.answerability >= GATE

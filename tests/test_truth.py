@@ -17,6 +17,7 @@ from assistant.answering.shaping import (
     is_dump,
     is_fragment,
     is_question,
+    joined_lists,
     quote,
     speaks_for_slides,
     without_opening_connective,
@@ -140,6 +141,13 @@ def test_questions_fragments_and_dumps_are_recognised():
     assert not is_fragment("Just have an output at every layer.", alone=False)
     assert not is_fragment("The best defense is adversarial training (AT).", alone=False)  # an acronym
     assert is_fragment("The best defense is at.", alone=False)
+    # a list of short entries is one sentence with its opening line, not a run of scraps
+    assert joined_lists("Know these models:\n\n- BERT\n- GPT [1]\nThey are transformers.") == (
+        "Know these models: BERT, GPT [1].\nThey are transformers."
+    )
+    assert joined_lists("Steps:\n- Sample a minibatch of training examples\n- Attack") == (
+        "Steps:\n- Sample a minibatch of training examples\n- Attack"
+    )
     assert copied_line("just have an output at every layer.", "- What about it?\n- Just have an output at every layer")
     assert is_dump([True, True, True, False]) and not is_dump([True, True, False, False]) and not is_dump([True] * 2)
     assert quote("No lecture Wednesday! You have midterm 2 instead") == (
@@ -299,6 +307,47 @@ def test_a_reply_none_of_whose_sentences_hold_gives_way_to_the_slide_line_that_a
     assert answer.answer.startswith("The slide says:") and "cheat sheet" in answer.answer
     assert [s["check"] for s in answer.sentences] == ["slide"]
     assert answer.citations[0].title == "Midterm 2 logistics"
+
+
+def test_a_question_naming_a_table_row_gets_that_row_when_the_reply_holds_nothing(answer_with):
+    # the 1.5B wrote this, the citation standing where the answer should be
+    answer = answer_with("whats the source paper for py150 in wilds", "The source paper for Py150 in WILDS is [1].")
+    assert not answer.refused, answer.answer
+    assert "Raychev et al. 2016" in answer.answer and answer.citations[0].title == "The WILDS benchmark"
+    assert answer.removed[0]["reason"] == "fragment"
+
+
+def test_a_list_the_model_writes_is_read_as_one_sentence(answer_with):
+    answer = answer_with(
+        "which transformer-based models do i need to know?",
+        "You need to know the following transformer-based models:\n\n- BERT\n- GPT\n- ViT\n- MAE",
+    )
+    assert not answer.refused, answer.answer
+    assert "BERT, GPT, ViT, MAE" in answer.answer and answer.citations[0].title == "Transformers"
+
+
+def test_the_judge_bar_is_the_reading_of_the_slide_line_itself(settings, embedder, shipped_index):
+    """A sentence read at 0.65 fails where the judge says "Yes" to the slide's own line at 0.95, stands at 0.8."""
+    sentence = "Adversarial training can reduce accuracy on clean examples by 10%+."
+    for line_yes, shown in ((0.95, False), (0.8, True)):
+        asked = []
+
+        def p_yes(messages, line_yes=line_yes, asked=asked):
+            statement = messages[-1]["content"].split("Statement: ", 1)[1].split("\n", 1)[0]
+            asked.append(statement)
+            return 0.65 if statement == sentence else line_yes
+
+        model = WritesReply(f"{sentence} [1]", name=f"line-{line_yes}", p_yes=p_yes)
+        assistant = Assistant(
+            replace(settings, model=model.name), embedder=embedder, index=shipped_index, generator=model
+        )
+        for _ in range(2):
+            answer = assistant.answer("what's the downside of adversarial training on clean accuracy?")
+            assert (sentence in answer.answer) is shown, answer.answer
+        line = asked[1]
+        assert line != sentence and "10%" in line  # the slide's line, asked about once and remembered
+        assert asked == [sentence, line, sentence]
+        assert answer.sentences[0]["check"] == ("passed" if shown else "corrected")
 
 
 class JudgedReply(WritesReply):

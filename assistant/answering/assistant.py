@@ -254,7 +254,8 @@ class Assistant:
         sentences = shown_sentences(result, raw, context, self.embedder, gen, self.settings.judge)
         if not any(s["source"] for s in sentences) and context:
             top = context[0].chunk
-            sentences = overview(top) if is_broad(result.question) else truth.slide_answer(result.question, top)
+            names = self.retriever.names_in(result.question, top.slide_id)
+            sentences = overview(top) if is_broad(result.question) else truth.slide_answer(result.question, top, names)
         cited: dict[str, Citation] = {}
         for sentence in sentences:
             if sentence["source"] is None:

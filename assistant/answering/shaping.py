@@ -95,3 +95,37 @@ def quote(line: str) -> str:
     if line.endswith((".", "!")):
         line = line[:-1]
     return f"The slide says: “{line}”."
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+(.*\S)\s*$")
+LIST_ITEM_WORDS = 4  # a bullet this short is an entry (a name, a term), not a sentence of its own
+
+
+def joined_lists(raw: str) -> str:
+    """``raw`` with each list of short entries joined to the line ending in ":" that opens it.
+
+    "…the following models:\\n- BERT\\n- GPT" becomes "…the following models: BERT, GPT." Read one
+    by one, each entry would be dropped as a heading-like scrap (``is_fragment``) and the answer lost.
+    """
+    lines, out, i = raw.splitlines(), [], 0
+    while i < len(lines):
+        out.append(lines[i])
+        if not lines[i].rstrip().endswith(":"):
+            i += 1
+            continue
+        items, j = [], i + 1
+        while j < len(lines):
+            entry = _LIST_ITEM.match(lines[j])
+            if not lines[j].strip():
+                j += 1
+            elif entry and len(_WORD.findall(entry.group(1))) <= LIST_ITEM_WORDS:
+                items.append(entry.group(1).rstrip(" .;,"))
+                j += 1
+            else:
+                break
+        if len(items) >= 2:
+            out[-1] = f"{lines[i].rstrip()} {', '.join(items)}."
+            i = j
+        else:
+            i += 1
+    return "\n".join(out)

@@ -20,6 +20,8 @@ wrote it (``answer``).
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -261,23 +263,40 @@ def evidence_line(sentence: str, slide_text: str, question: str = "", title: str
     return best
 
 
+def reference_line(sentence: str, slide_text: str, question: str = "", title: str = "") -> str:
+    """The slide line ``sentence`` would be read against: the one whose clause shares most of its words,
+    else the statement nearest the question ("" when the slide has none)."""
+    found = counterpart(_claim(sentence), slide_text, 0.0)
+    line = found[1].strip(" -*\t•") if found else ""
+    return line or evidence_line(sentence, slide_text, question, title)
+
+
 MIN_ASKED = 2  # content words of the question a slide line must share to answer it alone
 
 
-def nearest_line(question: str, slide_text: str, title: str = "") -> str:
-    """The slide line that answers ``question`` on its own, or "" when none shares ``MIN_ASKED`` of its words.
+def nearest_line(question: str, slide_text: str, title: str = "", names: Sequence[str] = ()) -> str:
+    """The slide line that answers ``question`` on its own, or "" when none shares ``MIN_ASKED`` of its words
+    or one of ``names`` (the question's words the slide writes as names: "Py150" names its table row).
 
     Shown, quoted, when none of the model's sentences held although the gate let the question
     through: a slide line that bears on the question is more use to a student than a refusal
     (docs/decisions/truth-check.md).
     """
     line = evidence_line("", slide_text, question, title)
-    return line if line and len(content(question) & content(line)) >= MIN_ASKED else ""
+    if line and len(content(question) & content(line)) >= MIN_ASKED:
+        return line
+    lines = [(line, content(line) & set(names)) for line in slide_text.splitlines()]
+    held = Counter(name for _, found in lines for name in found)
+    if not held:
+        return ""
+    rarest = min(held.values())  # the most specific name: "Py150" names one row, "WILDS" the whole table
+    named = [line for line, found in lines if any(held[name] == rarest for name in found)]
+    return evidence_line("", "\n".join(named), question, title)
 
 
-def slide_answer(question: str, chunk) -> list[dict]:
+def slide_answer(question: str, chunk, names: Sequence[str] = ()) -> list[dict]:
     """``nearest_line`` of ``chunk`` as the one shown sentence, quoted and cited; [] when there is none."""
-    line = nearest_line(question, evidence_text(chunk.search_text), chunk.title)
+    line = nearest_line(question, evidence_text(chunk.search_text), chunk.title, names)
     if not line:
         return []
     return [{"text": quote(line), "source": chunk.slide_id, "support": 1.0, "check": "slide", "evidence": line}]

@@ -22,6 +22,7 @@ from assistant.answering.shaping import (
     is_dump,
     is_fragment,
     is_question,
+    joined_lists,
     quote,
     speaks_for_slides,
     without_opening_connective,
@@ -44,6 +45,7 @@ def shown_sentences(
     model judges the first ``judge_limit`` sentences (``gen`` None: none). What was taken out is kept
     in ``result.removed``.
     """
+    raw = joined_lists(raw)
     sentences = split_sentences(raw)
     if len(sentences) > 1 and not _UNFINISHED.search(raw):
         result.removed.append({"text": strip_markers(sentences[-1]), "reason": "unfinished"})

@@ -101,14 +101,24 @@ class Retriever:
         most = max(2, int(RARE_SHARE * len(slides)))
         self._rare = frozenset(word for word, count in counts.items() if count <= most)
 
+    def names_in(self, question: str, slide_id: str) -> list[str]:
+        """The words of ``question`` that slide ``slide_id`` writes as names and few slides hold."""
+        return names_on(topical(question), self._names.get(slide_id, set()), self._rare)
+
+    def _dense(self, query: str) -> np.ndarray:
+        """Cosine of ``query`` with every chunk."""
+        n = len(self.index.chunks)
+        dense = np.zeros(n, dtype=np.float32)
+        ids, scores = self.index.dense_scores(self.embedder.embed([query])[0], n)
+        dense[ids[ids >= 0]] = scores[ids >= 0]
+        return dense
+
     def search(self, query: str, k: int = 5) -> Retrieval:
         start = time.perf_counter()
         asked, query = query, topical(query)
         n = len(self.index.chunks)
-        dense = np.zeros(n, dtype=np.float32)
         # Dense cosine is computed in every mode: it also feeds the answerability score.
-        ids, scores = self.index.dense_scores(self.embedder.embed([query])[0], n)
-        dense[ids[ids >= 0]] = scores[ids >= 0]
+        dense = self._dense(query)
         sparse = self.index.bm25_scores(query)
         if self.mode == "dense":
             fused = {i: float(dense[i]) for i in range(n)}
@@ -118,16 +128,23 @@ class Retriever:
             dense_rank = list(np.argsort(-dense, kind="stable"))
             sparse_rank = [int(i) for i in np.argsort(-sparse, kind="stable") if sparse[i] > 0]
             fused = rrf([[int(i) for i in dense_rank], sparse_rank])
-        best: dict[str, Hit] = {}
+        best: dict[str, tuple[Hit, int]] = {}
         for i, score in sorted(fused.items(), key=lambda item: -item[1]):
             chunk = self.index.chunks[i]
             if chunk.slide_id not in best:
-                best[chunk.slide_id] = Hit(chunk, float(score), float(dense[i]), float(sparse[i]))
-        hits = list(best.values())[:k]
+                best[chunk.slide_id] = Hit(chunk, float(score), float(dense[i]), float(sparse[i])), i
+        found = list(best.values())[:k]
+        hits = [hit for hit, _ in found]
         answerability = 0.0
         if hits:
             top = hits[0].chunk
-            answerability = max(h.dense for h in hits) + 0.1 * lexical_coverage(query, top.search_text)
-            if names_on(query, self._names[top.slide_id], self._rare):
-                answerability += NAME_LIFT
+            answerability = self._answerability(query, [float(dense[i]) for _, i in found], top)
+            if query != asked:  # a logistics question ("how big can the cheat sheet for midterm 2 be?") is also
+                whole = self._dense(asked)  # about the exam: the words left out must not make it less answerable
+                answerability = max(answerability, self._answerability(asked, [float(whole[i]) for _, i in found], top))
         return Retrieval(asked, hits, float(answerability), time.perf_counter() - start)
+
+    def _answerability(self, query: str, cosines: list[float], top: Chunk) -> float:
+        """The best cosine of the results, lifted by ``query``'s words on the ``top`` slide and by a name it holds."""
+        score = max(cosines) + 0.1 * lexical_coverage(query, top.search_text)
+        return score + NAME_LIFT if self.names_in(query, top.slide_id) else score
