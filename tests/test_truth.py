@@ -326,28 +326,19 @@ def test_a_list_the_model_writes_is_read_as_one_sentence(answer_with):
     assert "BERT, GPT, ViT, MAE" in answer.answer and answer.citations[0].title == "Transformers"
 
 
-def test_the_judge_bar_is_the_reading_of_the_slide_line_itself(settings, embedder, shipped_index):
-    """A sentence read at 0.65 fails where the judge says "Yes" to the slide's own line at 0.95, stands at 0.8."""
-    sentence = "Adversarial training can reduce accuracy on clean examples by 10%+."
-    for line_yes, shown in ((0.95, False), (0.8, True)):
-        asked = []
-
-        def p_yes(messages, line_yes=line_yes, asked=asked):
-            statement = messages[-1]["content"].split("Statement: ", 1)[1].split("\n", 1)[0]
-            asked.append(statement)
-            return 0.65 if statement == sentence else line_yes
-
-        model = WritesReply(f"{sentence} [1]", name=f"line-{line_yes}", p_yes=p_yes)
-        assistant = Assistant(
-            replace(settings, model=model.name), embedder=embedder, index=shipped_index, generator=model
-        )
-        for _ in range(2):
-            answer = assistant.answer("what's the downside of adversarial training on clean accuracy?")
-            assert (sentence in answer.answer) is shown, answer.answer
-        line = asked[1]
-        assert line != sentence and "10%" in line  # the slide's line, asked about once and remembered
-        assert asked == [sentence, line, sentence]
-        assert answer.sentences[0]["check"] == ("passed" if shown else "corrected")
+@pytest.mark.parametrize(("reads_yes", "shown"), [(0.9, False), (0.1, True)])
+def test_a_no_given_by_restating_the_question_stands_only_where_the_model_reads_the_slide_alike(
+    answer_with, reads_yes, shown
+):
+    # the 1.5B's reply, no slide's words behind it: a "no" without the word, to a yes/no question
+    sentence = "The activation function does not matter for adversarial robustness."
+    assert truth.implied_yes_no(sentence, "does the activation function matter for adversarial robustness?") == "No, "
+    answer = answer_with(
+        "does the activation function matter for adversarial robustness?", sentence, p_yes=lambda messages: reads_yes
+    )
+    assert (sentence in answer.answer) is shown, answer.answer
+    if not shown:
+        assert {"text": sentence, "reason": "unsupported yes/no"} in answer.removed
 
 
 class JudgedReply(WritesReply):

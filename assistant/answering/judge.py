@@ -9,23 +9,15 @@ they caught on the hand labels: docs/decisions/truth-check.md.
 from __future__ import annotations
 
 import re
-import threading
 
 from assistant.answering import prompts
-from assistant.answering.citations import evidence_text
-from assistant.answering.truth import answers_no, answers_yes_or_no, reference_line
+from assistant.answering.truth import answers_no, answers_yes_or_no
 
 _WH_QUESTION = re.compile(r"^\s*(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
 # P("Yes") below this and the model, shown the slide, does not find the sentence on it; chosen on the hand
-# labels (docs/decisions/truth-check.md). Where the slide line it is read against is known, the bar is
-# that line's own reading, scaled (``LINE_SHARE``), and never under ``JUDGE_FLOOR``.
+# labels (docs/decisions/truth-check.md).
 JUDGE_YES = 0.6
-JUDGE_FLOOR = 0.5
-# A sentence the judge reads at under this share of its reading of the slide's own line is not what the slide
-# states: how readily the 1.5B says "Yes" differs from slide to slide (docs/decisions/truth-check.md).
-LINE_SHARE = 0.75
-LINE_READINGS = 4096  # remembered readings of slide lines, per process; a deck has a few hundred lines
 # The model's own yes/no answer to the question must side with the reply's (see ``agreement``); same labels.
 QUESTION_YES = 0.5
 # A yes/no no slide's words support has only the model's reading behind it: it must clear the statement bar.
@@ -65,38 +57,11 @@ def agreement(generator, chunk, sentence: str, question: str = "") -> tuple[floa
     A reply opening with "Yes"/"No" to a yes/no question is read as the model's own answer to the
     question (P("Yes"), or 1 - P("Yes") for a "No"): asked about "Yes, the premise" the judge tends to
     agree, asked the question it reads the slide (docs/decisions/truth-check.md).
-
-    Any other sentence is read as a statement. Its bar is the reading of the slide line it would be
-    compared with, times ``LINE_SHARE`` (at least ``JUDGE_FLOOR``), asked only when that could decide.
     """
     if answers_yes_or_no(sentence) and asks_yes_or_no(question):
         p_yes = yes_probability(generator, question_messages(chunk, question))
         return round(1.0 - p_yes if answers_no(sentence) else p_yes, 4), QUESTION_YES
-    p_yes = round(yes_probability(generator, judge_messages(chunk, sentence, question)), 4)
-    if p_yes < JUDGE_FLOOR or p_yes >= LINE_SHARE:  # the line's reading could not change the verdict
-        return p_yes, JUDGE_FLOOR
-    line = reference_line(sentence, evidence_text(chunk.search_text), question, chunk.title)
-    if not line:
-        return p_yes, JUDGE_YES
-    return p_yes, round(max(JUDGE_FLOOR, LINE_SHARE * line_reading(generator, chunk, line)), 4)
-
-
-_line_readings: dict[tuple[str, str, str], float] = {}
-_line_lock = threading.Lock()
-
-
-def line_reading(generator, chunk, line: str) -> float:
-    """The judge's P("Yes") for the slide's own ``line`` beside ``chunk``, remembered per model and slide."""
-    key = (generator.name, chunk.digest, line)
-    with _line_lock:
-        if key in _line_readings:
-            return _line_readings[key]
-    p_yes = yes_probability(generator, judge_messages(chunk, line))
-    with _line_lock:
-        if len(_line_readings) >= LINE_READINGS:
-            _line_readings.pop(next(iter(_line_readings)))
-        _line_readings[key] = p_yes
-    return p_yes
+    return round(yes_probability(generator, judge_messages(chunk, sentence, question)), 4), JUDGE_YES
 
 
 def yes_probability(generator, messages: list[dict[str, str]]) -> float:

@@ -263,14 +263,6 @@ def evidence_line(sentence: str, slide_text: str, question: str = "", title: str
     return best
 
 
-def reference_line(sentence: str, slide_text: str, question: str = "", title: str = "") -> str:
-    """The slide line ``sentence`` would be read against: the one whose clause shares most of its words,
-    else the statement nearest the question ("" when the slide has none)."""
-    found = counterpart(_claim(sentence), slide_text, 0.0)
-    line = found[1].strip(" -*\t•") if found else ""
-    return line or evidence_line(sentence, slide_text, question, title)
-
-
 MIN_ASKED = 2  # content words of the question a slide line must share to answer it alone
 
 
@@ -305,6 +297,21 @@ def slide_answer(question: str, chunk, names: Sequence[str] = ()) -> list[dict]:
 def answers_yes_or_no(sentence: str) -> bool:
     """Whether ``sentence`` opens with a yes or a no."""
     return bool(_YES.match(sentence) or _NO.match(sentence))
+
+
+RESTATES = 0.8  # share of a yes/no question's content words an opening sentence repeats to answer it
+
+
+def implied_yes_no(sentence: str, question: str) -> str:
+    """ "Yes, " or "No, " for a sentence that answers ``question`` by restating it, else "".
+
+    "The activation function does not matter for adversarial robustness." answers "does the
+    activation function matter for adversarial robustness?" with a no, without the word.
+    """
+    asked = content(question)
+    if answers_yes_or_no(sentence) or len(asked) < 2 or len(asked & content(sentence)) < RESTATES * len(asked):
+        return ""
+    return "No, " if negated(sentence) != negated(question) else "Yes, "
 
 
 def answers_no(sentence: str) -> bool:

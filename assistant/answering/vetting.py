@@ -86,11 +86,11 @@ def shown_sentences(
                 if not line or any(r["text"] == replacement for r in out):
                     continue
                 row.update(text=replacement, evidence=line, copied=False)
-        elif not out and truth.answers_yes_or_no(text):
+        elif not out and (reading := _as_yes_or_no(text, result.question)):
             # an unsupported "Yes"/"No" is the model's guess at the question; it stands only where the
             # model, asked the question itself beside the top slide, answers the same way, and as surely
             # as the statement judge asks of a sentence: no slide's words speak for it
-            p_yes = _question_reading(text, context, result, gen if judged < judge_limit else None)
+            p_yes = _question_reading(reading, context, result, gen if judged < judge_limit else None)
             judged += p_yes is not None
             if p_yes is None or p_yes < judge.UNSUPPORTED_YES:
                 result.removed.append({"text": text, "reason": "unsupported yes/no"})
@@ -121,6 +121,15 @@ def _verdict(text: str, chunk, slide_text: str, result: Answer, gen: Generator |
     if p_yes >= bar:
         return replace(verdict, judge=p_yes)
     return truth.Verdict(False, "judge", "", p_yes)
+
+
+def _as_yes_or_no(text: str, question: str) -> str:
+    """``text`` as the yes or no it gives to a yes/no ``question`` (a restated question's polarity spelled
+    out: "No, the activation function does not matter"), or "" when it gives none."""
+    if truth.answers_yes_or_no(text):
+        return text
+    implied = truth.implied_yes_no(text, question) if judge.asks_yes_or_no(question) else ""
+    return implied + text if implied else ""
 
 
 def _question_reading(text: str, context: list, result: Answer, gen: Generator | None) -> float | None:
