@@ -515,6 +515,7 @@ def test_an_answer_does_not_open_with_a_connective():
         ("adversarial training has no downside, right", True),
         ("What is the masking ratio of MAE?", False),
         ("how does adversarial training work", False),
+        ("For the Py150 code dataset in WILDS, what defines a domain?", False),
         ("", False),
     ],
 )

@@ -13,7 +13,8 @@ import re
 from assistant.answering import prompts
 from assistant.answering.truth import answers_no, answers_yes_or_no
 
-_WH_QUESTION = re.compile(r"^\s*(what|which|who|whom|whose|when|where|why|how)\b", re.I)
+# a wh-word opening the question or any clause of it ("For the Py150 dataset, what defines a domain?")
+_WH_QUESTION = re.compile(r"(?:^|[,;:]\s*)(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
 # P("Yes") below this and the model, shown the slide, does not find the sentence on it; chosen on the hand
 # labels (docs/decisions/truth-check.md).
@@ -43,7 +44,7 @@ def judge_messages(chunk, sentence: str, question: str = "", template: str = "ju
 def asks_yes_or_no(question: str) -> bool:
     """Whether a reply's "Yes"/"No" can answer ``question``: any question but a wh-question, since students
     put yes/no questions late ("in domain generalization do we …") or as a claim ("X helps too, right")."""
-    return bool(question.strip()) and not _WH_QUESTION.match(question)
+    return bool(question.strip()) and not _WH_QUESTION.search(question)
 
 
 def question_messages(chunk, question: str) -> list[dict[str, str]]:
