@@ -25,7 +25,7 @@ _CHAR_FOLD = str.maketrans(
 # Abbreviations whose final period does not end a sentence (compared lower-cased, as the last word).
 _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "al.", "vs.", "cf.", "fig.", "eq.", "approx."})
 _SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*\s+")
-_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")  # a list item's mark: "- ", "* ", "• ", "1. ", "2) "
 
 
 def fold_typography(text: str) -> str:
@@ -52,7 +52,7 @@ def split_sentences(text: str) -> list[str]:
     """Split an answer into sentences/bullets for per-claim grounding, sparing "e.g.", "et al.", "8.5", "5:10"."""
     sentences: list[str] = []
     for line in text.splitlines():
-        line = _BULLET.sub("", line).strip()
+        line = BULLET.sub("", line).strip()
         if not line:
             continue
         start = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.text import normalize
+from assistant.text import BULLET, normalize
 
 _DANGLING = frozenset(
     "a an the and or but of to in on at for with by from as is are was were be its their his her this that "
@@ -97,7 +97,6 @@ def quote(line: str) -> str:
     return f"The slide says: “{line}”."
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+(.*\S)\s*$")
 LIST_ITEM_WORDS = 4  # a bullet this short is an entry (a name, a term), not a sentence of its own
 
 
@@ -115,11 +114,12 @@ def joined_lists(raw: str) -> str:
             continue
         items, j = [], i + 1
         while j < len(lines):
-            entry = _LIST_ITEM.match(lines[j])
+            mark = BULLET.match(lines[j])
+            entry = lines[j][mark.end() :].strip() if mark else ""
             if not lines[j].strip():
                 j += 1
-            elif entry and len(_WORD.findall(entry.group(1))) <= LIST_ITEM_WORDS:
-                items.append(entry.group(1).rstrip(" .;,"))
+            elif entry and len(_WORD.findall(entry)) <= LIST_ITEM_WORDS:
+                items.append(entry.rstrip(" .;,"))
                 j += 1
             else:
                 break

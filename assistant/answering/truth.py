@@ -277,12 +277,13 @@ def nearest_line(question: str, slide_text: str, title: str = "", names: Sequenc
     line = evidence_line("", slide_text, question, title)
     if line and len(content(question) & content(line)) >= MIN_ASKED:
         return line
-    lines = [(line, content(line) & set(names)) for line in slide_text.splitlines()]
-    held = Counter(name for _, found in lines for name in found)
+    wanted = set(names)
+    found = [(each, content(each) & wanted) for each in slide_text.splitlines()]
+    held = Counter(name for _, names_there in found for name in names_there)
     if not held:
         return ""
     rarest = min(held.values())  # the most specific name: "Py150" names one row, "WILDS" the whole table
-    named = [line for line, found in lines if any(held[name] == rarest for name in found)]
+    named = [each for each, names_there in found if any(held[name] == rarest for name in names_there)]
     return evidence_line("", "\n".join(named), question, title)
 
 
