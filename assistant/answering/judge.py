@@ -60,7 +60,6 @@ def agreement(generator, chunk, sentence: str, question: str = "") -> tuple[floa
     agree, asked the question it reads the slide (docs/decisions/truth-check.md).
     """
     if answers_yes_or_no(sentence) and asks_yes_or_no(question):
-        _keep_start(generator, "judge_question", chunk, "question")
         p_yes = yes_probability(generator, question_messages(chunk, question))
         return round(1.0 - p_yes if answers_no(sentence) else p_yes, 4), QUESTION_YES
     _keep_start(generator, "judge_user", chunk, "statement")
