@@ -72,8 +72,8 @@ class Settings:
     answer_prompt: str = "answer_user_premise"
     # After the cheap truth check, the chat model reads this many of a reply's cited sentences (the first
     # ones, since the opening sentence holds most contradictions: docs/decisions/truth-check.md) beside
-    # their slide and must find them there (judge.judge_messages); each runs the statement and ~50 tokens after
-    # the slide (~14 through llama.cpp, which keeps each slide's judge start). 0 turns it off.
+    # their slide and must find them there (judge.judge_messages); each costs a prompt of ~45 tokens. 0 turns
+    # it off.
     judge: int = 1
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     concurrency: int = 1  # answers generated at once; one keeps a 2-core machine responsive

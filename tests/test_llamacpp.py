@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from types import SimpleNamespace
 
 import pytest
 
-from assistant.answering import judge, prompts
 from assistant.engines.base import PREFIX_END
 from assistant.engines.llamacpp import LlamaCppGenerator
 from assistant.engines.openai import post_json
@@ -27,16 +25,11 @@ def fast(settings, tmp_path):
     return replace(settings, cache_dir=tmp_path, engine="llamacpp", model=key, threads=2)
 
 
-def timings(gen: LlamaCppGenerator, messages) -> dict:
-    """The server's count of prompt tokens taken from the slot (``cache_n``) and computed (``prompt_n``)."""
-    with gen._slot(messages) as slot:
-        reply = post_json(f"{gen._root}/v1/chat/completions", {"messages": messages, "max_tokens": 1, "id_slot": slot})
-    return reply["timings"]
-
-
 def reused_tokens(gen: LlamaCppGenerator, messages) -> int:
     """How many prompt tokens the server took from the slot instead of computing them."""
-    return timings(gen, messages)["cache_n"]
+    with gen._slot(messages) as slot:
+        reply = post_json(f"{gen._root}/v1/chat/completions", {"messages": messages, "max_tokens": 1, "id_slot": slot})
+    return reply["timings"]["cache_n"]
 
 
 def test_a_prefix_is_computed_once_then_restored_by_the_next_process(fast):
@@ -88,23 +81,3 @@ def test_each_number_of_slots_keeps_its_own_saved_states(fast):
     del two
     assert LlamaCppGenerator(fast).warm_prefixes([prefix]) == {"loaded": 1, "pruned": 0}  # the one-slot file stayed
     assert len(list((fast.cache_dir / "llamacpp-states").rglob("*.bin"))) == 2
-
-
-def test_a_judge_reading_keeps_its_start_and_then_runs_only_its_statement(fast):
-    """The judge's instruction sits before the statement, so its start is kept per slide beside the slide's own."""
-    chunk = SimpleNamespace(title="Calibration", text=SLIDE)
-    claim = "A model is calibrated when its confidence matches its accuracy."
-    reading = judge.judge_messages(chunk, claim)
-    gen = LlamaCppGenerator(fast)
-    assert gen.cheap_starts and gen.cache_prefix(prompts.slide_prefix(chunk)) == "computed"
-    from_slide = gen.yes_probability(reading)  # the instruction computed after the slide's saved state
-    p_yes, _ = judge.agreement(gen, chunk, claim)
-    assert abs(p_yes - from_slide) < 0.02  # the same reading, from the kept start
-    assert timings(gen, reading)["prompt_n"] <= 24  # the statement and the turn's end, not the instruction
-    states = fast.cache_dir / "llamacpp-states"
-    assert len(list(states.rglob("*.bin"))) == 2
-    del gen
-    # the next process keeps the judge's start while its slide is in use, and prunes it with the slide
-    assert LlamaCppGenerator(fast).warm_prefixes([prompts.slide_prefix(chunk)]) == {"loaded": 1, "pruned": 0}
-    other = SimpleNamespace(title="Robustness", text=SLIDE.replace("calibrated", "robust"))
-    assert LlamaCppGenerator(fast).warm_prefixes([prompts.slide_prefix(other)]) == {"computed": 1, "pruned": 2}

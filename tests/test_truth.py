@@ -23,7 +23,6 @@ from assistant.answering.shaping import (
     without_opening_connective,
 )
 from assistant.corpus.tables import linearize, rows_to_lines, table_entity
-from assistant.engines.base import PREFIX_END
 from assistant.evaluation import metrics
 from tests.fakes import WritesReply
 
@@ -377,36 +376,6 @@ def test_a_sentence_the_judge_does_not_find_on_its_slide_is_not_shown(settings, 
     assert judged == ["It trains on adversarial examples."] and "not trained against" in answer.answer
     answer, judged = ask(judge=0)
     assert judged == [] and "not trained against" in answer.answer
-
-
-class KeepsStarts(WritesReply):
-    """A stand-in engine that records the starts it is asked to keep and the judge prompts it reads."""
-
-    def __init__(self, cheap: bool) -> None:
-        super().__init__("")
-        self.cheap_starts, self.starts, self.read = cheap, [], []
-
-    def cache_prefix(self, messages):
-        self.starts.append(messages[-1]["content"])
-        return "computed"
-
-    def yes_probability(self, messages):
-        self.read.append(messages[-1]["content"])
-        return 0.9
-
-
-@pytest.mark.parametrize("cheap", [True, False])
-def test_the_judge_keeps_its_start_where_that_costs_no_memory(shipped_index, cheap):
-    chunk = shipped_index.chunks[0]
-    engine = KeepsStarts(cheap)
-    judge.agreement(engine, chunk, "Midterm 2 covers the lectures since midterm 1.")
-    assert len(engine.read) == 1 and engine.read[0].rstrip().endswith("?")  # a closing question after the statement
-    if not cheap:
-        assert engine.starts == []
-        return
-    start = engine.starts[0].split(PREFIX_END)[0]  # what is kept: up to the marker
-    assert len(engine.starts) == 1 and start.endswith("Statement:")  # the space goes with the statement's first word
-    assert engine.read[0].startswith(start + " Midterm 2 covers")
 
 
 class AnswersQuestion(WritesReply):

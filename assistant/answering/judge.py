@@ -36,7 +36,7 @@ def judge_messages(chunk, sentence: str, question: str = "", template: str = "ju
     """A yes/no prompt that starts like every answer prompt whose first slide is ``chunk``.
 
     That start's KV cache is kept per slide (``prompts.slide_prefix``), so the judge's model run
-    covers only the instruction and the statement; where starts are cheap to keep, the instruction too.
+    covers only the statement and the instruction.
     """
     return prompts.one_slide_messages(template, chunk, statement=statement(sentence, question))
 
@@ -62,15 +62,7 @@ def agreement(generator, chunk, sentence: str, question: str = "") -> tuple[floa
     if answers_yes_or_no(sentence) and asks_yes_or_no(question):
         p_yes = yes_probability(generator, question_messages(chunk, question))
         return round(1.0 - p_yes if answers_no(sentence) else p_yes, 4), QUESTION_YES
-    _keep_start(generator, "judge_user", chunk, "statement")
     return round(yes_probability(generator, judge_messages(chunk, sentence, question)), 4), JUDGE_YES
-
-
-def _keep_start(generator, template: str, chunk, field: str) -> None:
-    """Keep the reading's start (slide and instruction) where that costs no memory, so the next reading of
-    ``chunk`` runs only its statement: on two AVX2 cores llama.cpp computes ~25 prompt tokens a second."""
-    if generator.cheap_starts:
-        generator.cache_prefix(prompts.one_slide_start(template, chunk, field))
 
 
 def yes_probability(generator, messages: list[dict[str, str]]) -> float:

@@ -17,8 +17,6 @@ class Generator:
 
     name: str = "generator"
     keeps_prefixes: bool = False  # True: cache_prefix/warm_prefixes keep prompt starts' KV caches
-    # True: a kept start costs disk, not memory, so one used now and then (a judge's) is worth keeping
-    cheap_starts: bool = False
 
     def stream(self, messages: list[Message], max_new_tokens: int = 200) -> Iterator[str]:
         """Yield the reply in pieces as the model produces them."""

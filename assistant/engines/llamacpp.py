@@ -75,16 +75,10 @@ def start_server(
     return server, f"http://127.0.0.1:{params.port}/v1"
 
 
-def _extends(state: Path) -> str:
-    """The name of the saved state ``state`` was computed from ("" for none or an unreadable record)."""
-    return str((read_json(state.with_suffix(".json")) or {}).get("extends", ""))
-
-
 class LlamaCppGenerator(Generator):
     """Greedy chat through an in-process llama.cpp server; loaded once, on first use."""
 
     keeps_prefixes = True
-    cheap_starts = True  # saved states live on disk and are restored per request
 
     def __init__(self, settings: Settings, model_key: str | None = None) -> None:
         self.spec = chat_spec(model_key or settings.model)
@@ -115,26 +109,18 @@ class LlamaCppGenerator(Generator):
             log.info("llama.cpp serving %s at %s", self.spec.title, url)
 
     @contextmanager
-    def _slot(self, messages: list[Message] | None = None, text: str = "") -> Iterator[int]:
-        """A free slot for one request, holding the saved state of the longest known start of its prompt.
-
-        The prompt is ``messages`` as the model reads them, or ``text`` already templated.
-        """
+    def _slot(self, messages: list[Message] | None = None) -> Iterator[int]:
+        """A free slot for one request, holding the saved state of the longest known start of ``messages``."""
         slot = self._slots.get()
         try:
             if messages and self._prefixes and self._settings.cache_prefix:
                 text = self._template(messages, generation=True)
-            start = self._longest_start(text)
-            if start:
-                self._restore(slot, self._prefixes[start])
+                known = [prefix for prefix in self._prefixes if text.startswith(prefix)]
+                if known:
+                    self._restore(slot, self._prefixes[max(known, key=len)])
             yield slot
         finally:
             self._slots.put(slot)
-
-    def _longest_start(self, text: str) -> str:
-        """The longest kept prefix ``text`` starts with ("" for none)."""
-        known = [prefix for prefix in self._prefixes if text.startswith(prefix)] if text else []
-        return max(known, key=len, default="")
 
     def _template(self, messages: list[Message], generation: bool = False) -> str:
         body = {"messages": messages, "add_generation_prompt": generation}
@@ -178,17 +164,12 @@ class LlamaCppGenerator(Generator):
             if (self._states / name).is_file() and self._restore(slot, name):
                 self._prefixes[text] = name
                 return "loaded"
-            # a start that extends a kept one (a slide's, for the judge) runs only its own tokens
-            extends = self._longest_start(text)
-            if extends:
-                self._restore(slot, self._prefixes[extends])
             body = {"prompt": text, "n_predict": 0, "id_slot": slot, "cache_prompt": True}
             post_json(f"{self._root}/completion", body)
             # llama.cpp writes the file itself: a temporary name, renamed once whole and summed
             tmp = f".{name}.{os.getpid()}.tmp"  # two processes may compute one prefix at once
             post_json(f"{self._root}/slots/{slot}?action=save", {"filename": tmp})
-            record = {"sha256": sha256_file(self._states / tmp), "extends": self._prefixes.get(extends, "")}
-            write_json(self._states / f"{digest}.json", record)
+            write_json(self._states / f"{digest}.json", {"sha256": sha256_file(self._states / tmp)})
             os.replace(self._states / tmp, self._states / name)
         self._prefixes[text] = name
         return "computed"
@@ -197,8 +178,7 @@ class LlamaCppGenerator(Generator):
         """Cache every prefix (see cache_prefix) and delete saved states no longer in use; counts by outcome."""
         counts = self.cache_each(prefixes, progress)
         used = set(self._prefixes.values())
-        # a start kept on first use (the judge's) stays while the slide start it extends is in use
-        stale = [path for path in self._states.glob("*.bin") if path.name not in used and _extends(path) not in used]
+        stale = [path for path in self._states.glob("*.bin") if path.name not in used]
         stale += self._states.parent.glob("*.bin")  # the layout before one folder per slot count: never read
         for path in stale:
             path.unlink(missing_ok=True)

@@ -63,14 +63,3 @@ def one_slide_messages(template: str, chunk, **fields: str) -> list[Message]:
     """
     content = load(template).format(slides=slide_block(1, chunk), **fields)
     return [{"role": "system", "content": load("answer_system")}, {"role": "user", "content": content}]
-
-
-def one_slide_start(template: str, chunk, field: str) -> list[Message]:
-    """``one_slide_messages`` up to where ``field`` goes, marked with ``PREFIX_END`` (for ``cache_prefix``).
-
-    A judge's template puts its one variable field last, so every reading of one slide shares this
-    start. The space before the field is left out: it is part of the field's first token.
-    """
-    messages = one_slide_messages(template, chunk, **{field: PREFIX_END})
-    messages[-1]["content"] = messages[-1]["content"].replace(" " + PREFIX_END, PREFIX_END)
-    return messages
