@@ -13,6 +13,7 @@ import pytest
 from assistant.answering import judge, truth
 from assistant.answering.assistant import Assistant, is_broad
 from assistant.answering.shaping import (
+    asks,
     copied_line,
     is_dump,
     is_fragment,
@@ -442,6 +443,16 @@ def test_the_line_quoted_for_a_failed_sentence_is_a_statement_near_the_question(
     assert (
         truth.evidence_line("x", "Midterm 2 logistics", found="Midterm 2 logistics", title="Midterm 2 logistics") == ""
     )
+
+
+def test_a_statement_whose_example_is_a_question_can_answer_but_a_question_cannot():
+    objectives = "Deep RL\n- Understand the terminology, e.g., what is the difference between observation and state?"
+    line = truth.nearest_line("do I need observation vs state terminology for the exam", objectives)
+    assert line.startswith("Understand the terminology")
+    # a question to the audience never stands in for an answer, whatever words it shares
+    audience = "Recap\n- In this case, shouldn't we just train with the test distribution?"
+    assert truth.nearest_line("should we train with the test distribution", audience) == ""
+    assert asks("What is similar about these models? What is different?")
 
 
 def test_a_wrong_table_cell_is_answered_with_the_row_the_question_asks_about(answer_with):

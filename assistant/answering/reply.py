@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 
 from assistant.answering.citations import evidence_text
-from assistant.answering.shaping import is_question
+from assistant.answering.shaping import asks
 from assistant.corpus.chunking import plain_text
 from assistant.errors import BadQuestion
 from assistant.retrieval.hybrid import Retrieval
@@ -144,7 +144,7 @@ def overview(chunk) -> list[dict]:
     rows = []
     for line in evidence_text(plain_text(chunk.text)).splitlines():
         line = line.strip(" -*\t•")
-        if len(line.split()) >= 4 and not is_question(line):
+        if len(line.split()) >= 4 and not asks(line):
             text = line if line.endswith((".", "!")) else line + "."
             rows.append({"text": text, "source": chunk.slide_id, "support": 1.0, "check": "slide", "evidence": line})
         if len(rows) == OVERVIEW_LINES:

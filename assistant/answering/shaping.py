@@ -38,6 +38,33 @@ def is_question(sentence: str) -> bool:
     return sentence.rstrip(" \"'”)]").endswith("?")
 
 
+# where a statement hands its example over to a question ("Understand the terminology, e.g., what is …?")
+_EXAMPLE_QUESTION = re.compile(
+    r"(?:,\s*(?:e\.g\.|i\.e\.|for example),?|\s[—–]|:)\s+"
+    r"(?:what|which|who|how|why|when|where|whether|is|are|do|does|can|could|should|would)\b",
+    re.I,
+)
+_ASKING = re.compile(
+    r"^\s*(?:what|which|who|whom|whose|how|why|when|where|is|are|was|were|do|does|did|can|could|will|would"
+    r"|should|has|have|had|am|must|may)\b",
+    re.I,
+)
+
+
+def asks(line: str) -> bool:
+    """Whether a slide line is a question to the audience, not a statement whose example is a question.
+
+    "Understand the terminology, e.g., what is the difference between observation and state?" tells
+    students what to know, and is what answers "is that on the exam?"; "In this case, shouldn't we
+    just train with the test distribution?" asks.
+    """
+    if not is_question(line):
+        return False
+    example = _EXAMPLE_QUESTION.search(line)
+    lead = line[: example.start()] if example else ""
+    return len(_WORD.findall(lead)) < 2 or bool(_ASKING.search(lead))
+
+
 def is_fragment(sentence: str, alone: bool) -> bool:
     """A sentence that ends mid-phrase, or (unless it is the whole reply) a heading-like scrap.
 

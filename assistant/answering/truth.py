@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from assistant.answering.citations import evidence_text
-from assistant.answering.shaping import is_question, quote
+from assistant.answering.shaping import asks, quote
 from assistant.corpus.chunking import plain_text
 from assistant.corpus.tables import table_entity
 from assistant.text import NUMBER, fold_typography, tokenize
@@ -238,7 +238,7 @@ MIN_QUOTED_WORDS = 4  # a shorter line (a heading, a table's name) says nothing 
 def quotable(line: str, title: str = "") -> bool:
     """Whether a slide line can stand in for a sentence: a statement, not the title or a question."""
     line = line.strip(" -*\t•")
-    return len(words(line)) >= MIN_QUOTED_WORDS and not is_question(line) and words(line) != words(title)
+    return len(words(line)) >= MIN_QUOTED_WORDS and not asks(line) and words(line) != words(title)
 
 
 def evidence_line(sentence: str, slide_text: str, question: str = "", title: str = "", found: str = "") -> str:
