@@ -109,22 +109,28 @@ def truth_agreement(path: Path) -> None:
 
 
 def combined_scores(path: Path) -> None:
-    """The product's verdict on each label of a ``--judge`` file: the cheap reading, then P(Yes) against its bar."""
+    """The product's verdict on each label of a ``--judge`` file: the cheap reading, then, where the product asks
+    the judge (``judge.worth_reading``), P(Yes) against its bar."""
     from assistant.answering.citations import evidence_text
+    from assistant.answering.judge import worth_reading
     from assistant.answering.truth import check
 
     by_id = slides()
     rows = _rows(path)
     flagged: dict[str, list[bool]] = {}
+    read = 0
     for row in rows:
-        cheap = check(row["sentence"], evidence_text(by_id[row["slide"]].search_text), row.get("question", ""))
-        flagged.setdefault(_label(row), []).append(not cheap.ok or row["p_yes"] < row["bar"])
+        text, question = evidence_text(by_id[row["slide"]].search_text), row.get("question", "")
+        cheap = check(row["sentence"], text, question)
+        reads = cheap.ok and worth_reading(row["sentence"], text, question)
+        read += reads
+        flagged.setdefault(_label(row), []).append(not cheap.ok or (reads and row["p_yes"] < row["bar"]))
     print(f"cheap reading + judge on {len(rows)} hand-labelled sentences ({path.name})")
     for label in ("contradicted", "supported", "unsupported"):
         group = flagged.get(label, [])
         print(f"  {label}: flagged {sum(group)}/{len(group)}" + (f" = {sum(group) / len(group):.3f}" if group else ""))
     seconds = sorted(row["seconds"] for row in rows)
-    print(f"  judge: median {seconds[len(seconds) // 2]:.2f} s a sentence")
+    print(f"  judge: read {read} of {len(rows)} sentences, median {seconds[len(seconds) // 2]:.2f} s a sentence")
 
 
 def judge_scores(path: Path, out: Path, template: str = "judge_user", limit: int = 0) -> None:

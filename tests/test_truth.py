@@ -379,6 +379,29 @@ def test_a_sentence_the_judge_does_not_find_on_its_slide_is_not_shown(settings, 
     assert judged == [] and "not trained against" in answer.answer
 
 
+def test_the_judge_reads_the_first_sentence_that_says_more_than_its_slides_words(settings, embedder, shipped_index):
+    # the judge finds nothing on the slide: only what it reads can be taken out
+    reply = "Today's lecture is for 182 students only. [1] Today's lecture is the last lecture and it is recorded. [1]"
+    model = JudgedReply(reply, stated=())
+    chosen = replace(settings, model=model.name, judge=1)
+    answer = Assistant(chosen, embedder=embedder, index=shipped_index, generator=model).answer(
+        "who is today's lecture for?"
+    )
+    assert model.judged == ["Today's lecture is the last lecture and it is recorded."]
+    assert answer.sentences[0]["text"].startswith("Today's lecture is for 182 students only")
+    assert answer.sentences[0]["check"] == "passed" and answer.sentences[0]["judge"] is None
+    assert "recorded" not in answer.answer and answer.removed[-1]["reason"] == "judge"
+    # a yes/no reply is read whatever its words: its "Yes" can be the wrong answer to the question
+    assert judge.worth_reading(
+        "Yes, today's lecture is for 182 students only.",
+        "Today's lecture is for 182 students only",
+        "is today's lecture for 182 students only?",
+    )
+    assert not judge.worth_reading(
+        "Today's lecture is for 182 students only.", "Today's lecture is for 182 students only"
+    )
+
+
 class AnswersQuestion(WritesReply):
     """A stand-in model whose own answer to a yes/no question, beside the slide, is P("Yes") = ``p_yes``."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from assistant.answering import prompts
+from assistant.answering.citations import lexical_support
 from assistant.answering.truth import answers_no, answers_yes_or_no
 
 # a wh-word opening the question or any clause of it ("For the Py150 dataset, what defines a domain?")
@@ -45,6 +46,20 @@ def asks_yes_or_no(question: str) -> bool:
     """Whether a reply's "Yes"/"No" can answer ``question``: any question but a wh-question, since students
     put yes/no questions late ("in domain generalization do we …") or as a claim ("X helps too, right")."""
     return bool(question.strip()) and not _WH_QUESTION.search(question)
+
+
+def worth_reading(sentence: str, slide_text: str, question: str = "") -> bool:
+    """Whether the judge should read ``sentence`` beside its slide once the cheap reading passed it.
+
+    Not when every content word and number of it is on the slide, unless it answers a yes/no question
+    (a "Yes" that slide lines follow can still be the wrong answer). On the hand labels, read by both
+    engines, the judge caught none of the three such sentences that were wrong and flagged two of
+    the 169 true ones (docs/decisions/truth-check.md); its one reading goes to a sentence that says
+    more than the slide's words.
+    """
+    if answers_yes_or_no(sentence) and asks_yes_or_no(question):
+        return True
+    return lexical_support(sentence, slide_text) < 1.0
 
 
 def question_messages(chunk, question: str) -> list[dict[str, str]]:

@@ -42,7 +42,8 @@ def shown_sentences(
     contradicts (``truth.check``) is replaced by that slide line, quoted; a dump of slide lines
     keeps the ones nearest the question. An opening "Yes"/"No" no slide's words support stands, cited
     to the top slide, only where the model asked the question beside that slide answers alike. The
-    model judges the first ``judge_limit`` sentences (``gen`` None: none). What was taken out is kept
+    model judges the first ``judge_limit`` sentences that say more than their slide's words
+    (``gen`` None: none). What was taken out is kept
     in ``result.removed``.
     """
     raw = joined_lists(raw)
@@ -113,9 +114,10 @@ def shown_sentences(
 
 
 def _verdict(text: str, chunk, slide_text: str, result: Answer, gen: Generator | None) -> truth.Verdict:
-    """The cheap reading first (``truth.check``); then, when on, the model as a judge of what passed."""
+    """The cheap reading first (``truth.check``); then, when on, the model as a judge of what passed and says
+    more than its slide's words (``judge.worth_reading``)."""
     verdict = truth.check(text, slide_text, result.question)
-    if not verdict.ok or gen is None:
+    if not verdict.ok or gen is None or not judge.worth_reading(text, slide_text, result.question):
         return verdict
     p_yes, bar = _agreement(result, gen, chunk, text)
     if p_yes >= bar:
