@@ -142,6 +142,10 @@ def test_questions_fragments_and_dumps_are_recognised():
     assert not is_fragment("Just have an output at every layer.", alone=False)
     assert not is_fragment("The best defense is adversarial training (AT).", alone=False)  # an acronym
     assert is_fragment("The best defense is at.", alone=False)
+    # a demonstrative that ends a sentence is a pronoun, unless the word before it wants more
+    assert not is_fragment("Pretend part of the input is unknown and predict that.", alone=False)
+    assert not is_fragment("The slides do not explain this.", alone=False)
+    assert is_fragment("The main idea is that.", alone=False) and is_fragment("It shows that.", alone=True)
     # a list of short entries is one sentence with its opening line, not a run of scraps
     assert joined_lists("Know these models:\n\n- BERT\n- GPT [1]\nThey are transformers.") == (
         "Know these models: BERT, GPT [1].\nThey are transformers."

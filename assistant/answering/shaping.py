@@ -17,6 +17,10 @@ _DANGLING = frozenset(
     "these those such than which whose".split()
 )
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
+# "… and predict that.", "… information about this.": a demonstrative ending a sentence stands for a thing,
+# unless what comes before it still wants its clause or noun ("The main idea is that.")
+_DEMONSTRATIVES = frozenset("this that these those".split())
+_WANTS_MORE = _DANGLING | frozenset("so says states shows means".split())
 _TERMINAL = re.compile(r"[.!?)\]\"”]\s*$")
 DUMP_SHARE = 0.6  # a reply whose sentences are at least this share of copied slide lines is a dump
 DUMP_KEEP = 2  # ... and keeps this many of them
@@ -74,8 +78,9 @@ def is_fragment(sentence: str, alone: bool) -> bool:
     if not words:
         return True
     last = words[-1]
-    # an acronym ("adversarial training (AT).") is a name, not the word it spells
-    if _TERMINAL.search(sentence) and last.lower() in _DANGLING and not (len(last) > 1 and last.isupper()):
+    acronym = len(last) > 1 and last.isupper()  # "adversarial training (AT).": a name, not the word it spells
+    pronoun = last.lower() in _DEMONSTRATIVES and len(words) > 1 and words[-2].lower() not in _WANTS_MORE
+    if _TERMINAL.search(sentence) and last.lower() in _DANGLING and not acronym and not pronoun:
         return True
     return not alone and len(words) <= 4 and not _TERMINAL.search(sentence)
 
