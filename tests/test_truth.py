@@ -406,6 +406,17 @@ def test_the_judge_reads_the_first_sentence_that_says_more_than_its_slides_words
     )
 
 
+def test_a_slide_line_put_in_for_a_failed_sentence_is_not_shown_beside_the_same_line(settings, embedder, shipped_index):
+    line = "Today's lecture is for 182 students only, and it is the last lecture."
+    model = JudgedReply(f"Today's lecture is for everyone in the department. [1] {line} [1]", stated=())
+    chosen = replace(settings, model=model.name, judge=1)
+    answer = Assistant(chosen, embedder=embedder, index=shipped_index, generator=model).answer(
+        "who is today's lecture for?"
+    )
+    assert answer.removed[0]["reason"] == "judge" and answer.removed[0]["line"] == line.rstrip(".")
+    assert answer.answer.count("182 students only") == 1, answer.answer
+
+
 class AnswersQuestion(WritesReply):
     """A stand-in model whose own answer to a yes/no question, beside the slide, is P("Yes") = ``p_yes``."""
 

@@ -29,6 +29,7 @@ from assistant.answering.shaping import (
 )
 from assistant.engines.base import Generator
 from assistant.retrieval.embed import Embedder
+from assistant.text import normalize
 
 _UNFINISHED = re.compile(r"[.!?)\]]\s*$")
 
@@ -65,6 +66,7 @@ def shown_sentences(
     plain = [strip_markers(s) for s in kept]
     vectors = embedder.embed(plain + slide_texts + [result.question])
     sentence_vectors, slide_vectors = vectors[: len(kept)], vectors[len(kept) : -1]
+    said = {normalize(text) for text in plain}
     out: list[dict] = []
     judged = 0
     for sentence, text, vector in zip(kept, plain, sentence_vectors, strict=True):
@@ -84,7 +86,8 @@ def shown_sentences(
                 line = _evidence(text, slide_texts[support.source], result.question, chunk.title, verdict)
                 result.removed.append({"text": text, "reason": verdict.reason, "line": line})
                 replacement = quote(line) if line else ""
-                if not line or any(r["text"] == replacement for r in out):
+                # the line is not quoted twice, nor beside a sentence of the reply that says it word for word
+                if not line or normalize(line) in said or any(r["text"] == replacement for r in out):
                     continue
                 row.update(text=replacement, evidence=line, copied=False)
         elif not out and (reading := _as_yes_or_no(text, result.question)):
