@@ -53,9 +53,9 @@ def worth_reading(sentence: str, slide_text: str, question: str = "") -> bool:
 
     Not when every content word and number of it is on the slide, unless it answers a yes/no question
     (a "Yes" that slide lines follow can still be the wrong answer). On the hand labels, read by both
-    engines, the judge caught none of the three such sentences that were wrong and flagged two of
-    the 169 true ones (docs/decisions/truth-check.md); its one reading goes to a sentence that says
-    more than the slide's words.
+    engines, the judge let the one such contradiction through and flagged 2 of the 147 true ones
+    (docs/decisions/truth-check.md); its one reading goes to a sentence that says more than the
+    slide's words.
     """
     if answers_yes_or_no(sentence) and asks_yes_or_no(question):
         return True
