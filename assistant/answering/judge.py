@@ -48,6 +48,11 @@ def asks_yes_or_no(question: str) -> bool:
     return bool(question.strip()) and not _WH_QUESTION.search(question)
 
 
+def _answers_the_question(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` is a "Yes"/"No" to the yes/no ``question``: such a reply is judged by the question."""
+    return answers_yes_or_no(sentence) and asks_yes_or_no(question)
+
+
 def worth_reading(sentence: str, slide_text: str, question: str = "") -> bool:
     """Whether the judge should read ``sentence`` beside its slide once the cheap reading passed it.
 
@@ -57,9 +62,7 @@ def worth_reading(sentence: str, slide_text: str, question: str = "") -> bool:
     (docs/decisions/truth-check.md); its one reading goes to a sentence that says more than the
     slide's words.
     """
-    if answers_yes_or_no(sentence) and asks_yes_or_no(question):
-        return True
-    return lexical_support(sentence, slide_text) < 1.0
+    return _answers_the_question(sentence, question) or lexical_support(sentence, slide_text) < 1.0
 
 
 def question_messages(chunk, question: str) -> list[dict[str, str]]:
@@ -74,7 +77,7 @@ def agreement(generator, chunk, sentence: str, question: str = "") -> tuple[floa
     question (P("Yes"), or 1 - P("Yes") for a "No"): asked about "Yes, the premise" the judge tends to
     agree, asked the question it reads the slide (docs/decisions/truth-check.md).
     """
-    if answers_yes_or_no(sentence) and asks_yes_or_no(question):
+    if _answers_the_question(sentence, question):
         p_yes = yes_probability(generator, question_messages(chunk, question))
         return round(1.0 - p_yes if answers_no(sentence) else p_yes, 4), QUESTION_YES
     return round(yes_probability(generator, judge_messages(chunk, sentence, question)), 4), JUDGE_YES

@@ -48,11 +48,9 @@ _EXAMPLE_QUESTION = re.compile(
     r"(?:what|which|who|how|why|when|where|whether|is|are|do|does|can|could|should|would)\b",
     re.I,
 )
-_ASKING = re.compile(
-    r"^\s*(?:what|which|who|whom|whose|how|why|when|where|is|are|was|were|do|does|did|can|could|will|would"
-    r"|should|has|have|had|am|must|may)\b",
-    re.I,
-)
+_AUXILIARIES = r"is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|am|must|may"
+QUESTION_START = re.compile(rf"^\s*({_AUXILIARIES})\b", re.I)  # a yes/no question's opening word
+_ASKING = re.compile(rf"^\s*(?:what|which|who|whom|whose|how|why|when|where|{_AUXILIARIES})\b", re.I)
 
 
 def asks(line: str) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from assistant.answering.citations import evidence_text
-from assistant.answering.shaping import asks, quote
+from assistant.answering.shaping import QUESTION_START, asks, quote
 from assistant.corpus.chunking import plain_text
 from assistant.corpus.tables import table_entity
 from assistant.text import NUMBER, fold_typography, tokenize
@@ -73,9 +73,6 @@ MIN_QUOTATION_WORDS = 4  # shorter quoted phrases are terms ("sequence input, si
 QUOTATION_FOUND = 0.8  # share of a quotation's words that must run, in order, through the slide
 _YES = re.compile(r"^\s*(yes|yeah|yep|correct|right|indeed|true)\s*[,.!;:—–-]\s*", re.I)
 _NO = re.compile(r"^\s*(no|nope|incorrect|false)\s*[,.!;:—–-]\s*", re.I)
-_QUESTION_START = re.compile(
-    r"^\s*(is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|am|must|may)\b", re.I
-)
 MIN_SHARED = 2  # content words a clause must share with a sentence to be its counterpart
 MIN_SHARE = 0.5  # ... and the share of the sentence's content words that must be in it
 CLAUSE_REASONS = ("negation", "opposite", "number", "yes/no")  # the line compared is the one contradicted
@@ -212,7 +209,7 @@ def check(sentence: str, slide_text: str, question: str = "") -> Verdict:
     line = _table_cell(sentence, slide_text)
     if line is not None:
         return Verdict(False, "table cell", line)
-    if question and _YES.match(sentence) and _QUESTION_START.match(question):
+    if question and _YES.match(sentence) and QUESTION_START.match(question):
         found = counterpart(question, slide_text, QUESTION_SHARE)
         if found and (negated(question) != negated(found[0]) or opposite(question, found[0])):
             return Verdict(False, "yes/no", found[1])
