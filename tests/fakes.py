@@ -125,6 +125,9 @@ class BagOfWordsEmbedder:
     def embed(self, texts: list[str], batch_size: int = 16):
         return bag_of_words(texts)
 
+    def words(self) -> frozenset[str]:
+        return frozenset()
+
 
 def bag_of_words(texts: list[str]):
     """A deterministic stand-in embedder: hashed content words, normalised."""

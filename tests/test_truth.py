@@ -15,6 +15,7 @@ from assistant.answering.assistant import Assistant, is_broad
 from assistant.answering.shaping import (
     asks,
     copied_line,
+    finished_clause,
     is_dump,
     is_fragment,
     is_question,
@@ -570,3 +571,39 @@ def test_an_answer_does_not_open_with_a_connective():
 )
 def test_a_yes_or_no_reply_is_read_against_any_question_but_a_wh_question(question, yes_or_no):
     assert judge.asks_yes_or_no(question) is yes_or_no
+
+
+@pytest.mark.parametrize(
+    ("cut", "kept"),
+    [
+        (
+            "MAE and BERT are both primarily transformer encoders, but during training they are equipped with",
+            "MAE and BERT are both primarily transformer encoders.",
+        ),
+        (
+            "Autoregressive models offer strong modeling performance on images,",
+            "Autoregressive models offer strong modeling performance on images.",
+        ),
+        ("Large models trained on large datasets, when given a toxic prompt, are more likely to", ""),  # an aside
+        (
+            "The adversary has a budget $\\epsilon$, e.g., $\\|\\delta\\|_p \\le",
+            "The adversary has a budget $\\epsilon$.",
+        ),
+        ("Rebalancing the training data (by upsampling rare domains or", ""),  # no clause ends before the cut
+        ("This is useful, and the model", ""),  # too short to stand
+    ],
+)
+def test_a_sentence_cut_off_by_the_length_limit_keeps_the_clauses_it_finished(cut, kept):
+    assert finished_clause(cut) == kept
+
+
+def test_the_finished_clause_of_a_cut_off_last_sentence_is_checked_and_shown(answer_with):
+    answer = answer_with(
+        "how much of the input does masked autoencoding mask out?",
+        "Masked autoencoding masks out parts of the input and predicts them. [1] It masks 75% of image patches "
+        "or 15% of tokens, while the decoders attempt to recover the original",
+    )
+    assert not answer.refused, answer.answer
+    assert "It masks 75% of image patches or 15% of tokens." in answer.answer
+    assert "recover the original" not in answer.answer
+    assert answer.removed[0]["reason"] == "unfinished" and answer.sentences[-1]["check"] == "passed"

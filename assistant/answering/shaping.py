@@ -83,6 +83,33 @@ def is_fragment(sentence: str, alone: bool) -> bool:
     return not alone and len(words) <= 4 and not _TERMINAL.search(sentence)
 
 
+# a comma before a word that opens a further clause or an example: what comes before it can end the sentence
+# (not "which", "when", "where", "as": those open asides within a clause, "large models, when given …, are")
+_CLAUSE_TAIL = re.compile(
+    r",\s+(?=(?:but|while|whereas|though|although|and|so|because|since|even|such as|including|especially)\b"
+    r"|e\.g\.|i\.e\.)|,\s*$",
+    re.I,
+)
+MIN_CLAUSE_WORDS = 6  # a cut-off sentence's first clause must be this long to stand as a sentence
+
+
+def finished_clause(sentence: str) -> str:
+    """The whole first part of a sentence cut off by the length limit, ended with a period; "" when none.
+
+    "… PaLM are large language models, but they do not provide information about" keeps "… PaLM are
+    large language models." The cut falls before the last clause a comma opens; what is left must be
+    long, must not end mid-phrase (``is_fragment``) and must close every bracket and formula it opens.
+    """
+    for cut in reversed(list(_CLAUSE_TAIL.finditer(sentence))):
+        head = sentence[: cut.start()].rstrip()
+        balanced = (
+            head.count("(") == head.count(")") and head.count("[") == head.count("]") and head.count("$") % 2 == 0
+        )
+        if balanced and len(_WORD.findall(head)) >= MIN_CLAUSE_WORDS and not is_fragment(head + ".", True):
+            return head + "."
+    return ""
+
+
 def speaks_for_slides(sentence: str) -> bool:
     """Whether ``sentence`` reports what the slides say or leave out ("The slides do not provide …").
 

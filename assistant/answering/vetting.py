@@ -19,6 +19,7 @@ from assistant.answering.reply import Answer
 from assistant.answering.shaping import (
     DUMP_KEEP,
     copied_line,
+    finished_clause,
     is_dump,
     is_fragment,
     is_question,
@@ -39,7 +40,8 @@ def shown_sentences(
 ) -> list[dict]:
     """The reply's sentences that may be shown, each with its supporting slide and the truth check.
 
-    Questions, fragments and an unfinished last sentence are dropped; a sentence its slide
+    Questions and fragments are dropped, and an unfinished last sentence keeps only the clauses it
+    finished (``finished_clause``); a sentence its slide
     contradicts (``truth.check``) is replaced by that slide line, quoted; a dump of slide lines
     keeps the ones nearest the question. An opening "Yes"/"No" no slide's words support stands, cited
     to the top slide, only where the model asked the question beside that slide answers alike. The
@@ -50,7 +52,8 @@ def shown_sentences(
     sentences = split_sentences(raw)
     if len(sentences) > 1 and not _UNFINISHED.search(raw):
         result.removed.append({"text": strip_markers(sentences[-1]), "reason": "unfinished"})
-        sentences = sentences[:-1]  # cut off by the length limit
+        head = finished_clause(sentences[-1])  # cut off by the length limit: its first clauses may stand
+        sentences = sentences[:-1] + ([head] if head else [])
     kept = []
     for sentence in sentences:
         plain = strip_markers(sentence)

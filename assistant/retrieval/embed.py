@@ -27,6 +27,10 @@ class Embedder(Protocol):
         """Normalised float32 vectors, one row per text."""
         ...
 
+    def words(self) -> frozenset[str]:
+        """Whole words its tokenizer knows: English a question may use that no slide does."""
+        ...
+
 
 class SentenceTransformerEmbedder:
     """A packaged sentence-transformers model; thread-safe, loaded lazily once."""
@@ -39,6 +43,7 @@ class SentenceTransformerEmbedder:
         self._threads = threads
         self._model = None
         self._query = None  # the ONNX question encoder, when it loads (see onnx_query)
+        self._words: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     def _load(self):
@@ -66,6 +71,17 @@ class SentenceTransformerEmbedder:
             texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def words(self) -> frozenset[str]:
+        """The whole, alphabetic words of the model's WordPiece vocabulary (read from the file, no model load)."""
+        if self._words is None:
+            vocab = embedder_folder(self._spec, self._cache_dir) / "vocab.txt"
+            try:
+                lines = vocab.read_text(encoding="utf-8").split()
+            except OSError:
+                lines = []  # without it, words are checked against the slides alone
+            self._words = frozenset(w for w in lines if w.isalpha() and w.islower())
+        return self._words
 
     def _embed_one(self, model, text: str) -> np.ndarray:
         """One question through PyTorch (when ONNX Runtime is unavailable), without ``encode``'s batching."""

@@ -7,7 +7,8 @@ slide collapse to that slide's best chunk, so results are slides, the unit stude
 The answerability score is the best dense cosine among the results, lifted a little when the
 question's words occur on the top slide, and more when it names something few slides hold
 (``framing.names_on``): it is what the gate before the model thresholds. Search reads the question
-without its exam framing (``framing.topical``).
+without its exam framing (``framing.topical``) and with its misspelt words as the slides spell
+them (``spelling``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from assistant.corpus.chunking import Chunk
 from assistant.corpus.index import Index
 from assistant.retrieval.embed import Embedder
 from assistant.retrieval.framing import names_on, slide_names, topical
+from assistant.retrieval.spelling import Speller
 from assistant.text import tokenize
 
 RRF_K = 60  # the usual constant; ranks matter, raw score scales do not
@@ -100,6 +102,7 @@ class Retriever:
         counts = Counter(word for words in slides.values() for word in words)
         most = max(2, int(RARE_SHARE * len(slides)))
         self._rare = frozenset(word for word, count in counts.items() if count <= most)
+        self.speller = Speller((chunk.search_text for chunk in index.chunks), embedder.words())
 
     def names_in(self, question: str, slide_id: str) -> list[str]:
         """The words of ``question`` that slide ``slide_id`` writes as names and few slides hold."""
@@ -115,7 +118,8 @@ class Retriever:
 
     def search(self, query: str, k: int = 5) -> Retrieval:
         start = time.perf_counter()
-        asked, query = query, topical(query)
+        asked, spelt = query, self.speller.correct(query)
+        query = topical(spelt)
         n = len(self.index.chunks)
         # Dense cosine is computed in every mode: it also feeds the answerability score.
         dense = self._dense(query)
@@ -139,9 +143,9 @@ class Retriever:
         if hits:
             top = hits[0].chunk
             answerability = self._answerability(query, [float(dense[i]) for _, i in found], top)
-            if query != asked:  # a logistics question ("how big can the cheat sheet for midterm 2 be?") is also
-                whole = self._dense(asked)  # about the exam: the words left out must not make it less answerable
-                answerability = max(answerability, self._answerability(asked, [float(whole[i]) for _, i in found], top))
+            if query != spelt:  # a logistics question ("how big can the cheat sheet for midterm 2 be?") is also
+                whole = self._dense(spelt)  # about the exam: the words left out must not make it less answerable
+                answerability = max(answerability, self._answerability(spelt, [float(whole[i]) for _, i in found], top))
         return Retrieval(asked, hits, float(answerability), time.perf_counter() - start)
 
     def _answerability(self, query: str, cosines: list[float], top: Chunk) -> float:
