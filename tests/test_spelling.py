@@ -27,7 +27,12 @@ def test_a_word_no_slide_or_dictionary_knows_takes_the_slide_word_one_edit_away(
 
 
 def test_a_word_with_two_slide_words_one_edit_away_is_left_as_typed():
-    assert Speller(["rotation", "rotating"]).correction("rotatin") == "rotatin"
+    assert Speller(["rotation", "rotating"], known={"the"}).correction("rotatin") == "rotatin"
+
+
+def test_without_a_dictionary_no_word_is_corrected():
+    assert Speller(["latter", "learning"]).correct("does lerning matter") == "does lerning matter"
+    assert Speller(["latter", "learning"], known={"does"}).correct("does lerning") == "does learning"
 
 
 def test_the_embedders_dictionary_keeps_english_words_from_being_corrected(embedder):

@@ -77,9 +77,10 @@ class SentenceTransformerEmbedder:
         if self._words is None:
             vocab = embedder_folder(self._spec, self._cache_dir) / "vocab.txt"
             try:
-                lines = vocab.read_text(encoding="utf-8").split()
-            except OSError:
-                lines = []  # without it, words are checked against the slides alone
+                lines = vocab.read_text(encoding="utf-8", errors="replace").split()
+            except OSError as err:
+                log.warning("cannot read %s (%s); misspelt words are searched as typed", vocab, err)
+                lines = []
             self._words = frozenset(w for w in lines if w.isalpha() and w.islower())
         return self._words
 

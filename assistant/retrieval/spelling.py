@@ -30,7 +30,11 @@ def _one_edit(word: str) -> set[str]:
 
 
 class Speller:
-    """Corrects words against the vocabulary of the slides it was built from; ``known`` words are never corrected."""
+    """Corrects words against the vocabulary of the slides it was built from.
+
+    ``known`` words (a dictionary) are never corrected; without a dictionary nothing is, since a real
+    word could not be told from a typo.
+    """
 
     def __init__(self, texts: Iterable[str], known: Iterable[str] = ()) -> None:
         self.vocabulary = frozenset(w for text in texts for w in _WORD.findall(text.lower()))
@@ -39,7 +43,7 @@ class Speller:
     def correction(self, word: str) -> str:
         """The slide word ``word`` is a misspelling of, or ``word`` itself."""
         lower = word.lower()
-        if len(lower) < MIN_LENGTH or lower in self.vocabulary or lower in self.known:
+        if not self.known or len(lower) < MIN_LENGTH or lower in self.vocabulary or lower in self.known:
             return word
         found = _one_edit(lower) & self.vocabulary
         return found.pop() if len(found) == 1 else word
