@@ -41,12 +41,11 @@ def shown_sentences(
     """The reply's sentences that may be shown, each with its supporting slide and the truth check.
 
     Questions and fragments are dropped, and an unfinished last sentence keeps only the clauses it
-    finished (``finished_clause``); a sentence its slide
-    contradicts (``truth.check``) is replaced by that slide line, quoted; a dump of slide lines
-    keeps the ones nearest the question. An opening "Yes"/"No" no slide's words support stands, cited
-    to the top slide, only where the model asked the question beside that slide answers alike. The
-    model judges the first ``judge_limit`` sentences that say more than their slide's words
-    (``gen`` None: none). What was taken out is kept in ``result.removed``.
+    finished (``finished_clause``); a sentence its slide contradicts (``truth.check``) is replaced
+    by that slide line, quoted; a dump of slide lines keeps the ones nearest the question. An
+    opening "Yes"/"No" no slide's words support stands, cited to the top slide, only where the
+    model asked the question beside that slide answers alike. The model judges the first
+    ``judge_limit`` sentences that say more than their slide's words (``gen`` None: none). What was taken out is kept in ``result.removed``.
     """
     raw = joined_lists(raw)
     sentences = split_sentences(raw)
