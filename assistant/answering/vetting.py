@@ -45,7 +45,8 @@ def shown_sentences(
     by that slide line, quoted; a dump of slide lines keeps the ones nearest the question. An
     opening "Yes"/"No" no slide's words support stands, cited to the top slide, only where the
     model asked the question beside that slide answers alike. The model judges the first
-    ``judge_limit`` sentences that say more than their slide's words (``gen`` None: none). What was taken out is kept in ``result.removed``.
+    ``judge_limit`` sentences that say more than their slide's words (``gen`` None: none). What was
+    taken out is kept in ``result.removed``.
     """
     raw = joined_lists(raw)
     sentences = split_sentences(raw)
