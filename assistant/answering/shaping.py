@@ -35,6 +35,15 @@ _SPEAKS_FOR_SLIDES = re.compile(
     r"|\baccording to (?:the )?(?:slides?|lecture)\b|\bthe question (?:assumes|implies|suggests)\b",
     re.I,
 )
+# "The slides state that X", "According to slide 3, X": the claim X is what a slide must support; a negated
+# report ("The slides do not say …") is no claim of the slides' and is not matched
+_REPORTING = re.compile(
+    r"^(?:(?:the|these|this) )?(?:slides?|lecture|deck)(?: \[?\d+\]?)?"
+    r" (?:states?|says?|mentions?|explains?|describes?|shows?|notes?)(?: that)?,?\s+(?=\w)"
+    r"|^(?:according to|as (?:stated|mentioned|noted|shown) (?:in|on))"
+    r" (?:the )?(?:slides?|lecture)(?: \[?\d+\]?)?,\s*(?=\w)",
+    re.I,
+)
 
 
 def is_question(sentence: str) -> bool:
@@ -117,6 +126,12 @@ def speaks_for_slides(sentence: str) -> bool:
     in the paired evaluation most were false ("the slides do not provide" what one of them states).
     """
     return bool(_SPEAKS_FOR_SLIDES.search(sentence))
+
+
+def reported_claim(sentence: str) -> str:
+    """``sentence`` without an opening "The slides state that": its support and truth are the claim's alone."""
+    rest = _REPORTING.sub("", sentence, count=1)
+    return rest[:1].upper() + rest[1:] if rest != sentence else sentence
 
 
 _OPENING_CONNECTIVE = re.compile(

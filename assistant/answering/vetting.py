@@ -25,6 +25,7 @@ from assistant.answering.shaping import (
     is_question,
     joined_lists,
     quote,
+    reported_claim,
     speaks_for_slides,
     without_opening_connective,
 )
@@ -66,23 +67,25 @@ def shown_sentences(
         return []
     slide_texts = [evidence_text(h.chunk.search_text) for h in context]
     plain = [strip_markers(s) for s in kept]
-    vectors = embedder.embed(plain + slide_texts + [result.question])
+    claims = [reported_claim(s) for s in kept]  # "The slides state that X" is supported and checked as X
+    vectors = embedder.embed([strip_markers(c) for c in claims] + slide_texts + [result.question])
     sentence_vectors, slide_vectors = vectors[: len(kept)], vectors[len(kept) : -1]
     said = {normalize(text) for text in plain}
     out: list[dict] = []
     judged = 0
-    for sentence, text, vector in zip(kept, plain, sentence_vectors, strict=True):
-        support = best_support(sentence, vector, slide_texts, slide_vectors)
+    for claim, text, vector in zip(claims, plain, sentence_vectors, strict=True):
+        support = best_support(claim, vector, slide_texts, slide_vectors)
         row = {"text": text, "source": None, "support": round(support.score, 4), "check": "", "similarity": 0.0}
         row["similarity"] = float(np.dot(vector, vectors[-1]))
         if support.source is not None:
             judging = gen if judged < judge_limit else None
-            verdict = _verdict(text, context[support.source].chunk, slide_texts[support.source], result, judging)
+            claimed = strip_markers(claim)
+            verdict = _verdict(claimed, context[support.source].chunk, slide_texts[support.source], result, judging)
             judged += verdict.judge is not None
             row["source"] = context[support.source].chunk.slide_id
             row["judge"] = verdict.judge
             row["check"] = "passed" if verdict.ok else "corrected"
-            row["copied"] = copied_line(text, slide_texts[support.source])
+            row["copied"] = copied_line(claimed, slide_texts[support.source])
             if not verdict.ok:
                 chunk = context[support.source].chunk
                 line = _evidence(text, slide_texts[support.source], result.question, chunk.title, verdict)
