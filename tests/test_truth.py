@@ -21,6 +21,7 @@ from assistant.answering.shaping import (
     is_question,
     joined_lists,
     quote,
+    reported_claim,
     speaks_for_slides,
     without_opening_connective,
 )
@@ -547,6 +548,37 @@ def test_words_put_in_the_slides_mouth_without_a_slide_behind_them_are_not_shown
         "The slides do not provide the percentage. However, BERT masks out 15% of the input tokens. [1]",
     )
     assert answer.answer.startswith("BERT masks out 15%"), answer.answer
+
+
+@pytest.mark.parametrize(
+    ("sentence", "claim"),
+    [
+        ("The slides state that sequential data may be variable length.", "Sequential data may be variable length."),
+        ("According to slide 3, MAE masks 75% of patches. [3]", "MAE masks 75% of patches. [3]"),
+        ("The slide notes that BERT masks 15% of tokens.", "BERT masks 15% of tokens."),
+        ("As shown in the slides, ensembles help.", "Ensembles help."),
+        # a report of what the slides leave out, or a quote the product wrote, is no claim to strip
+        ("The slides do not state that MAE is a decoder.", "The slides do not state that MAE is a decoder."),
+        ("The slide says: “No lecture Wednesday!”", "The slide says: “No lecture Wednesday!”"),
+        ("Slides are posted after class.", "Slides are posted after class."),
+    ],
+)
+def test_a_sentence_reporting_the_slides_is_read_as_its_claim(sentence, claim):
+    assert reported_claim(sentence) == claim
+
+
+def test_a_claim_reported_as_the_slides_is_cited_when_a_slide_supports_it_and_corrected_when_not(answer_with):
+    question = "whats different about sequential inputs compared to normal fixed-size feature vectors"
+    answer = answer_with(question, "The slides state that sequential data may be variable length. [1]")
+    assert answer.answer.startswith("The slides state that sequential data may be variable length")
+    assert [s["check"] for s in answer.sentences] == ["passed"] and not answer.removed
+    assert answer.citations and answer.citations[0].title == "Problem setup"
+    answer = answer_with(
+        "what dataset in wilds has country / rural-urban as the domain",
+        "The slides state that GlobalWheat has country / rural-urban as its domain. [1]",
+    )
+    assert "GlobalWheat has country" not in answer.answer and "PovertyMap" in answer.answer
+    assert [r["reason"] for r in answer.removed] in (["table cell"], ["judge"])
 
 
 def test_an_answer_does_not_open_with_a_connective():
