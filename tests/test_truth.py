@@ -379,10 +379,8 @@ def test_a_sentence_the_judge_does_not_find_on_its_slide_is_not_shown(settings, 
     assert "not trained against" not in answer.answer and "trains on adversarial examples" in answer.answer
     assert answer.sentences[0]["check"] == "passed" and answer.sentences[0]["judge"] == 0.9
     assert answer.removed[0]["reason"] == "judge"
-    # the default, one reading: it goes to the sentence that says most beyond its slide, wherever it stands
-    answer, judged = ask(judge=1)
-    assert judged == ["Adversarial training makes models robust to attacks they were not trained against."]
-    assert "not trained against" not in answer.answer and answer.sentences[0]["judge"] is None
+    answer, judged = ask(judge=1)  # the default: the opening sentence only
+    assert judged == ["It trains on adversarial examples."] and "not trained against" in answer.answer
     answer, judged = ask(judge=0)
     assert judged == [] and "not trained against" in answer.answer
 
@@ -582,6 +580,23 @@ def test_a_claim_reported_as_the_slides_is_cited_when_a_slide_supports_it_and_co
     )
     assert "GlobalWheat has country" not in answer.answer and "PovertyMap" in answer.answer
     assert [r["reason"] for r in answer.removed] in (["table cell"], ["judge"])
+
+
+def _doubts_speech(messages) -> float:
+    """A judge that finds the claim about speech recognition off its slide and everything else on it."""
+    return 0.2 if "fails on speech" in messages[-1]["content"] else 0.9
+
+
+def test_the_judge_reads_the_sentence_that_says_most_beyond_its_slide_wherever_it_stands(answer_with):
+    answer = answer_with(
+        "what is the simple baseline for anomaly detection?",
+        "In some contexts the negative raw max logit may work better as the anomaly score. [1] "
+        "This baseline works reliably for computer vision classification tasks but fails on speech recognition. [1]",
+        p_yes=_doubts_speech,
+    )
+    assert "fails on speech" not in answer.answer and answer.answer.startswith("In some contexts the negative raw")
+    assert [r["reason"] for r in answer.removed] == ["judge"]
+    assert answer.sentences[0]["judge"] is None  # the judge's one reading went to the second sentence
 
 
 def test_an_answer_does_not_open_with_a_connective():
