@@ -568,35 +568,17 @@ def test_a_sentence_reporting_the_slides_is_read_as_its_claim(sentence, claim):
 
 
 def test_a_claim_reported_as_the_slides_is_cited_when_a_slide_supports_it_and_corrected_when_not(answer_with):
-    # read with "The slides state that", this paraphrase falls below the support bar and would be dropped
-    claim = "The slides state that the baseline is fine across vision, language and speech tasks."
-    answer = answer_with("which tasks does the max softmax anomaly baseline work on?", claim + " [1]")
-    assert answer.answer.startswith(claim) and not answer.removed
-    assert [s["check"] for s in answer.sentences] == ["passed"]
-    assert answer.citations and answer.citations[0].title == "A simple baseline for anomaly detection"
+    question = "whats different about sequential inputs compared to normal fixed-size feature vectors"
+    answer = answer_with(question, "The slides state that sequential data may be variable length. [1]")
+    assert answer.answer.startswith("The slides state that sequential data may be variable length")
+    assert [s["check"] for s in answer.sentences] == ["passed"] and not answer.removed
+    assert answer.citations and answer.citations[0].title == "Problem setup"
     answer = answer_with(
         "what dataset in wilds has country / rural-urban as the domain",
         "The slides state that GlobalWheat has country / rural-urban as its domain. [1]",
     )
     assert "GlobalWheat has country" not in answer.answer and "PovertyMap" in answer.answer
     assert [r["reason"] for r in answer.removed] in (["table cell"], ["judge"])
-
-
-def _doubts_speech(messages) -> float:
-    """A judge that finds the claim about speech recognition off its slide and everything else on it."""
-    return 0.2 if "fails on speech" in messages[-1]["content"] else 0.9
-
-
-def test_the_judge_reads_the_sentence_that_says_most_beyond_its_slide_wherever_it_stands(answer_with):
-    answer = answer_with(
-        "what is the simple baseline for anomaly detection?",
-        "In some contexts the negative raw max logit may work better as the anomaly score. [1] "
-        "This baseline works reliably for computer vision classification tasks but fails on speech recognition. [1]",
-        p_yes=_doubts_speech,
-    )
-    assert "fails on speech" not in answer.answer and answer.answer.startswith("In some contexts the negative raw")
-    assert [r["reason"] for r in answer.removed] == ["judge"]
-    assert answer.sentences[0]["judge"] is None  # the judge's one reading went to the second sentence
 
 
 def test_an_answer_does_not_open_with_a_connective():

@@ -65,13 +65,6 @@ def worth_reading(sentence: str, slide_text: str, question: str = "") -> bool:
     return _answers_the_question(sentence, question) or lexical_support(sentence, slide_text) < 1.0
 
 
-def need(sentence: str, slide_text: str, question: str = "") -> tuple[int, float]:
-    """How much ``sentence`` needs the judge, most first when sorted: a "Yes"/"No" to the question (it decides
-    the answer), then the sentence with the smallest share of its words on the slide (it says the most
-    beyond the slide)."""
-    return (0 if _answers_the_question(sentence, question) else 1, lexical_support(sentence, slide_text))
-
-
 def question_messages(chunk, question: str) -> list[dict[str, str]]:
     """The model asked the yes/no ``question`` itself, beside slide ``chunk``; same cached start as the judge."""
     return prompts.one_slide_messages("judge_question", chunk, question=question)

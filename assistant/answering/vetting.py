@@ -45,8 +45,8 @@ def shown_sentences(
     finished (``finished_clause``); a sentence its slide contradicts (``truth.check``) is replaced
     by that slide line, quoted; a dump of slide lines keeps the ones nearest the question. An
     opening "Yes"/"No" no slide's words support stands, cited to the top slide, only where the
-    model asked the question beside that slide answers alike. The model judges the
-    ``judge_limit`` sentences that most need it (``gen`` None: none; ``_judge_reads``). What was
+    model asked the question beside that slide answers alike. The model judges the first
+    ``judge_limit`` sentences that say more than their slide's words (``gen`` None: none). What was
     taken out is kept in ``result.removed``.
     """
     raw = joined_lists(raw)
@@ -73,13 +73,12 @@ def shown_sentences(
     said = {normalize(text) for text in plain}
     out: list[dict] = []
     judged = 0
-    supports = [best_support(c, v, slide_texts, slide_vectors) for c, v in zip(claims, sentence_vectors, strict=True)]
-    reads = _judge_reads(claims, supports, slide_texts, result.question, judge_limit if gen else 0)
-    for i, (claim, text, support) in enumerate(zip(claims, plain, supports, strict=True)):
+    for claim, text, vector in zip(claims, plain, sentence_vectors, strict=True):
+        support = best_support(claim, vector, slide_texts, slide_vectors)
         row = {"text": text, "source": None, "support": round(support.score, 4), "check": "", "similarity": 0.0}
-        row["similarity"] = float(np.dot(sentence_vectors[i], vectors[-1]))
+        row["similarity"] = float(np.dot(vector, vectors[-1]))
         if support.source is not None:
-            judging = gen if i in reads and judged < judge_limit else None
+            judging = gen if judged < judge_limit else None
             claimed = strip_markers(claim)
             verdict = _verdict(claimed, context[support.source].chunk, slide_texts[support.source], result, judging)
             judged += verdict.judge is not None
@@ -120,19 +119,6 @@ def shown_sentences(
     if out:  # what the opening "However," answered was taken out, or was never there
         out[0]["text"] = without_opening_connective(out[0]["text"])
     return out
-
-
-def _judge_reads(claims: list[str], supports: list, slide_texts: list[str], question: str, limit: int) -> set[int]:
-    """Which sentences the judge reads: of those the cheap reading passes and that say more than their
-    slide's words, the ``limit`` that need it most (``judge.need``), wherever they stand in the reply."""
-    wanting = []
-    for i, (claim, support) in enumerate(zip(claims, supports, strict=True)):
-        if support.source is None:
-            continue
-        text, slide_text = strip_markers(claim), slide_texts[support.source]
-        if truth.check(text, slide_text, question).ok and judge.worth_reading(text, slide_text, question):
-            wanting.append((judge.need(text, slide_text, question), i))
-    return {i for _, i in sorted(wanting)[:limit]}
 
 
 def _verdict(text: str, chunk, slide_text: str, result: Answer, gen: Generator | None) -> truth.Verdict:
