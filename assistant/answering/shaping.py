@@ -128,10 +128,15 @@ def speaks_for_slides(sentence: str) -> bool:
     return bool(_SPEAKS_FOR_SLIDES.search(sentence))
 
 
+def _without_opening(pattern: re.Pattern, sentence: str) -> str:
+    """``sentence`` without what ``pattern`` matches at its start, the rest capitalised."""
+    rest = pattern.sub("", sentence, count=1)
+    return rest[:1].upper() + rest[1:] if rest != sentence else sentence
+
+
 def reported_claim(sentence: str) -> str:
     """``sentence`` without an opening "The slides state that": its support and truth are the claim's alone."""
-    rest = _REPORTING.sub("", sentence, count=1)
-    return rest[:1].upper() + rest[1:] if rest != sentence else sentence
+    return _without_opening(_REPORTING, sentence)
 
 
 _OPENING_CONNECTIVE = re.compile(
@@ -143,8 +148,7 @@ _OPENING_CONNECTIVE = re.compile(
 
 def without_opening_connective(sentence: str) -> str:
     """``sentence`` without a leading "However," or "Therefore,": an answer's first sentence follows nothing."""
-    rest = _OPENING_CONNECTIVE.sub("", sentence, count=1)
-    return rest[:1].upper() + rest[1:] if rest != sentence else sentence
+    return _without_opening(_OPENING_CONNECTIVE, sentence)
 
 
 def copied_line(sentence: str, slide_text: str) -> bool:

@@ -68,18 +68,18 @@ def shown_sentences(
     slide_texts = [evidence_text(h.chunk.search_text) for h in context]
     plain = [strip_markers(s) for s in kept]
     claims = [reported_claim(s) for s in kept]  # "The slides state that X" is supported and checked as X
-    vectors = embedder.embed([strip_markers(c) for c in claims] + slide_texts + [result.question])
+    claimed_texts = [strip_markers(c) for c in claims]
+    vectors = embedder.embed(claimed_texts + slide_texts + [result.question])
     sentence_vectors, slide_vectors = vectors[: len(kept)], vectors[len(kept) : -1]
     said = {normalize(text) for text in plain}
     out: list[dict] = []
     judged = 0
-    for claim, text, vector in zip(claims, plain, sentence_vectors, strict=True):
+    for claim, claimed, text, vector in zip(claims, claimed_texts, plain, sentence_vectors, strict=True):
         support = best_support(claim, vector, slide_texts, slide_vectors)
         row = {"text": text, "source": None, "support": round(support.score, 4), "check": "", "similarity": 0.0}
         row["similarity"] = float(np.dot(vector, vectors[-1]))
         if support.source is not None:
             judging = gen if judged < judge_limit else None
-            claimed = strip_markers(claim)
             verdict = _verdict(claimed, context[support.source].chunk, slide_texts[support.source], result, judging)
             judged += verdict.judge is not None
             row["source"] = context[support.source].chunk.slide_id
